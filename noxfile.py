@@ -1,0 +1,49 @@
+"""slipway's own gates: lint, typecheck, and the test suite that renders and runs real projects."""
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+
+
+def _sync(session: nox.Session, *groups: str) -> None:
+    args = [arg for group in groups for arg in ("--only-group", group)]
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--quiet",
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
+        external=True,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint rules and formatting."""
+    _sync(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over ci/slipway and hooks/."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--quiet",
+        "--group",
+        "typecheck",
+        env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
+        external=True,
+    )
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The full suite (renders projects and runs their gates)."""
+    session.run("uv", "run", "pytest", *session.posargs, external=True)

@@ -1,0 +1,109 @@
+"""Fixtures: a tagged throwaway clone of the working tree, and projects rendered from it with copier."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Quiet, offline-friendly defaults for every tool the rendered projects run.
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+os.environ.setdefault("GIT_AUTHOR_NAME", "slipway tests")
+os.environ.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
+os.environ.setdefault("GIT_COMMITTER_NAME", "slipway tests")
+os.environ.setdefault("GIT_COMMITTER_EMAIL", "tests@example.com")
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its stdout; fail the test with git's message on error."""
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def snapshot_working_tree(dest: Path, tag: str | None = "v0.1.0") -> Path:
+    """Commit the working tree (tracked + untracked, not ignored) into a fresh repo at `dest`.
+
+    Tests render from this clone, so they see uncommitted edits; the tag lets update tests pin versions.
+    """
+    files = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    dest.mkdir(parents=True)
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    git(dest, "add", "--all")
+    git(dest, "commit", "--quiet", "--no-verify", "-m", "snapshot of the working tree")
+    if tag:
+        git(dest, "tag", tag)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template, as a tagged git repository in a temp dir."""
+    return snapshot_working_tree(tmp_path_factory.mktemp("template") / "slipway")
+
+
+Render = Callable[..., Path]
+
+
+def render_project(template: Path, dest: Path, *, tasks: bool = True, **data: Any) -> Path:
+    """Render the template into `dest` with copier's API; defaults fill every unanswered question."""
+    copier.run_copy(
+        str(template),
+        str(dest),
+        data=data,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        skip_tasks=not tasks,
+    )
+    return dest
+
+
+@pytest.fixture
+def render(template: Path, tmp_path: Path) -> Iterator[Render]:
+    """Render a project into this test's temp dir: `render(tasks=False, ml_task="regression")`."""
+    count = 0
+
+    def _render(*, tasks: bool = True, **data: Any) -> Path:
+        nonlocal count
+        count += 1
+        return render_project(template, tmp_path / f"project{count}", tasks=tasks, **data)
+
+    yield _render
+
+
+@pytest.fixture(scope="session")
+def default_project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project rendered with default answers (tasks run), shared by the read-only e2e checks."""
+    return render_project(template, tmp_path_factory.mktemp("default") / "my-model")
+
+
+def run(
+    cwd: Path, *cmd: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in a rendered project; on failure show its output in the assertion."""
+    result = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
+    if check:
+        assert result.returncode == 0, (
+            f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result

@@ -1,0 +1,55 @@
+"""Bad answers are refused by copier's CLI with our one-line message last, and nothing is written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BAD_ANSWERS = [
+    ("project_name", "", "project_name must not be empty"),
+    ("project_name", "9 lives", "must start with a letter"),
+    ("project_slug", "../escape", "project_slug must be lowercase letters"),
+    ("project_slug", "my/model", "no '/'"),
+    ("package_name", "class", "is a Python keyword"),
+    ("package_name", "json", "would shadow the module"),
+    ("package_name", "mlflow", "would shadow the module"),
+    ("package_name", "My-Model", "must be a lowercase Python identifier"),
+    ("author_email", "not-an-email", "is not an email address"),
+    ("author_name", " ", "author_name must not be empty"),
+    ("python_version", "3.9", "python_version must be one of 3.11, 3.12, 3.13"),
+    ("ml_task", "clustering", "ml_task must be classification or regression"),
+    ("slipway_requirement", "requests==2.0", "slipway_requirement must name slipway"),
+]
+
+
+@pytest.mark.parametrize(("question", "value", "message"), BAD_ANSWERS)
+def test_bad_answer_is_refused_in_one_line(
+    template: Path, tmp_path: Path, question: str, value: str, message: str
+) -> None:
+    dest = tmp_path / "project"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            "--data",
+            f"{question}={value}",
+            str(template),
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"ValueError: Validation error for question '{question}': ")
+    assert message in last
+    assert not dest.exists()
