@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def render_project(template: Path, dest: Path, *, tasks: bool = True, **data: An
 
 
 @pytest.fixture
-def render(template: Path, tmp_path: Path) -> Iterator[Render]:
+def render(template: Path, tmp_path: Path) -> Render:
     """Render a project into this test's temp dir: `render(tasks=False, ml_task="regression")`."""
     count = 0
 
@@ -86,7 +86,7 @@ def render(template: Path, tmp_path: Path) -> Iterator[Render]:
         count += 1
         return render_project(template, tmp_path / f"project{count}", tasks=tasks, **data)
 
-    yield _render
+    return _render
 
 
 @pytest.fixture(scope="session")
