@@ -1,22 +1,43 @@
-"""`slipway` console script: the entry the nox sessions call inside a project's environment."""
+"""`slipway` console script: the entry the nox sessions call inside a project's environment.
+
+Each subcommand lives in its own module exposing `register(subparsers)`, which adds a parser whose
+`handler` default takes the parsed arguments and returns an exit code. Heavy imports (mlflow,
+pandas) stay inside the handlers, so `slipway --help` is instant.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from slipway import __version__
+from slipway.errors import SlipwayError
+
+# Modules that add subcommands, in --help order.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="slipway", description=__doc__)
+    parser = argparse.ArgumentParser(prog="slipway", description="Gates shared by slipway projects.")
     parser.add_argument("--version", action="version", version=f"slipway {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    build_parser().parse_args(argv)
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except SlipwayError as exc:
+        print(f"slipway {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
