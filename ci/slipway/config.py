@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slipway.errors import SlipwayError
 
-class ConfigError(Exception):
+
+class ConfigError(SlipwayError):
     """A `[tool.slipway]` setting is missing or wrong; the message names the key and the fix."""
 
 
