@@ -1,4 +1,4 @@
-"""Copier task: finish a rendered project (git repository, example data, lock file).
+"""Copier task: finish a rendered project (git repository, example data in DVC, lock file).
 
 Runs with copier's own Python and the standard library only; every step is idempotent and writes
 nothing that depends on the path or the time, because `copier update` re-runs it in temporary copies.
@@ -44,23 +44,25 @@ def ensure_git() -> None:
         run("git", "init", "--quiet", "--initial-branch=main")
 
 
-def write_example_data(task: str) -> None:
-    name = DATASETS[task]
-    out = Path("data/raw") / f"{name}.csv"
-    if out.exists():
-        return
+def write_example_data(out: Path, name: str) -> None:
     script = str(HOOKS / "example_data.py")
     run(uv(), "run", "--quiet", "--no-project", "--with", SKLEARN, "python", script, name, str(out))
 
 
-def lock() -> None:
-    run(uv(), "lock", "--quiet")
+def track_with_dvc(out: Path) -> None:
+    """`dvc add`, with the DVC the project's lock file pins (its `pipeline` group)."""
+    run(uv(), "run", "--quiet", "--frozen", "--only-group", "pipeline", "dvc", "add", "--quiet", str(out))
 
 
 def main(task: str) -> None:
     ensure_git()
-    write_example_data(task)
-    lock()
+    run(uv(), "lock", "--quiet")
+    name = DATASETS[task]
+    out = Path("data/raw") / f"{name}.csv"
+    if not out.exists():
+        write_example_data(out, name)
+    if not out.with_name(out.name + ".dvc").exists():
+        track_with_dvc(out)
 
 
 if __name__ == "__main__":
