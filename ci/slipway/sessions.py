@@ -24,11 +24,30 @@ def _config(session: nox.Session) -> ProjectConfig:
 
 
 def lint(session: nox.Session) -> None:
-    """Ruff: lint rules and formatting (check only; `ruff format` fixes)."""
-    paths = _config(session).lint_paths
+    """pre-commit on every file: ruff, file hygiene, notebooks, data in DVC, params, workflows.
+
+    Hook environments live in PRE_COMMIT_HOME (default ~/.cache/pre-commit), shared by every run.
+    Files not committed yet are checked too, so a fresh copy is judged before its first commit.
+    `nox -s lint -- HOOK_ID` runs one hook.
+    """
+    _config(session)  # a broken [tool.slipway] fails here, in one line
     sync(session, "lint", project=False)
-    session.run("ruff", "check", *paths)
-    session.run("ruff", "format", "--check", *paths)
+    git_ls = ("git", "ls-files", "-z")
+    listing = session.run(
+        *git_ls, "--others", "--exclude-standard", silent=True, external=True, success_codes=[0, 128]
+    )
+    others = str(listing or "")
+    if others.startswith("fatal:"):
+        session.error("lint runs pre-commit, which needs a git repository: run `git init` here first")
+    untracked = [name for name in others.split("\0") if name]
+    if not untracked:
+        session.run("pre-commit", "run", *session.posargs, "--all-files", "--show-diff-on-failure")
+        return
+    # `pre-commit run --all-files` sees only git's index: hand it tracked and untracked files alike.
+    tracked = str(session.run(*git_ls, silent=True, external=True) or "").split("\0")
+    files = sorted({name for name in tracked if name} | set(untracked))
+    session.log(f"{len(untracked)} files are not committed yet: checking them with the committed ones")
+    session.run("pre-commit", "run", *session.posargs, "--show-diff-on-failure", "--files", *files)
 
 
 def typecheck(session: nox.Session) -> None:
