@@ -1,6 +1,6 @@
 """`slipway` console script: the entry the nox sessions call inside a project's environment.
 
-Each subcommand lives in its own module exposing `register(subparsers)`, which adds a parser whose
+Each subcommand lives in its own module exposing `add_command(subparsers)`, which adds a parser whose
 `handler` default takes the parsed arguments and returns an exit code. Heavy imports (mlflow,
 pandas) stay inside the handlers, so `slipway --help` is instant.
 """
@@ -15,7 +15,12 @@ from slipway import __version__
 from slipway.errors import SlipwayError
 
 # Modules that add subcommands, in --help order.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "slipway.gates.evaluate",
+    "slipway.gates.deploy",
+    "slipway.gates.rollback",
+    "slipway.gates.history",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"slipway {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        importlib.import_module(name).add_command(subparsers)
     return parser
 
 

@@ -5,6 +5,7 @@ Light on purpose: nox's own process imports this (no mlflow, pandas or sklearn h
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ class ProjectConfig:
     """Settings of one project; defaults documented beside each field."""
 
     package: str  # import name of the model package under src/ (required)
+    model_name: str = ""  # MLflow experiment and registered model name; empty: the package name
+    tracking_uri: str = ""  # MLflow store; empty: sqlite:///<project>/mlflow.db. MLFLOW_TRACKING_URI wins
     coverage_floor: int = 80  # `tests` fails below this line+branch coverage, in percent
     typecheck_paths: tuple[str, ...] = ("src", "tests")  # what `typecheck` hands to mypy
     lint_paths: tuple[str, ...] = (".",)  # what `lint` hands to ruff
@@ -46,10 +49,16 @@ def _paths(key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def tracking_uri(config: ProjectConfig, root: Path) -> str:
+    """MLFLOW_TRACKING_URI, else `[tool.slipway] tracking_uri`, else SQLite in the project root."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or config.tracking_uri or f"sqlite:///{root / 'mlflow.db'}"
+
+
 def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     """Parse and validate `[tool.slipway]`; unknown keys are refused so typos do not pass silently."""
     table = dict(_table(pyproject))
-    table.pop("gates", None)  # sub-tables are validated by their own readers
+    for sub_table in ("gates", "monitor"):
+        table.pop(sub_table, None)  # validated by their own readers
     known = set(ProjectConfig.__dataclass_fields__)
     unknown = sorted(set(table) - known)
     if unknown:
@@ -62,11 +71,110 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     floor = table.get("coverage_floor", ProjectConfig.coverage_floor)
     if isinstance(floor, bool) or not isinstance(floor, int) or not 0 <= floor <= 100:
         raise ConfigError(f"[tool.slipway] coverage_floor must be an integer 0-100, got {floor!r}")
+    names = {key: table.get(key, "") for key in ("model_name", "tracking_uri")}
+    for key, value in names.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"[tool.slipway] {key} must be a string, got {value!r}")
     return ProjectConfig(
         package=package,
+        model_name=names["model_name"] or package,
+        tracking_uri=names["tracking_uri"],
         coverage_floor=floor,
         typecheck_paths=_paths(
             "typecheck_paths", table.get("typecheck_paths", list(ProjectConfig.typecheck_paths))
         ),
         lint_paths=_paths("lint_paths", table.get("lint_paths", list(ProjectConfig.lint_paths))),
+    )
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An absolute bar for one holdout metric: `min` (higher is better) or `max` (lower is better)."""
+
+    metric: str
+    bound: float
+    greater_is_better: bool
+
+    def __str__(self) -> str:
+        return f"{self.metric} {'>=' if self.greater_is_better else '<='} {self.bound:g}"
+
+
+@dataclass(frozen=True)
+class GatesConfig:
+    """`[tool.slipway.gates]`: what a challenger must show to become champion."""
+
+    primary_metric: str  # compared with the champion by paired bootstrap (required)
+    thresholds: tuple[Threshold, ...] = ()  # absolute bars, e.g. {roc_auc = {min = 0.95}}
+    min_improvement: float = 0.0  # the CI's lower bound of (challenger - champion) must reach this
+    confidence: float = 0.95  # two-sided confidence level of that interval
+    bootstrap_samples: int = 1000  # resamples of the holdout
+    guarded: tuple[tuple[str, float], ...] = ()  # metric -> largest tolerated regression vs champion
+    holdout: str = "data/processed/test.csv"  # the table both models are scored on
+    candidate: str = "models/train.json"  # the train stage's record of the candidate run
+    seed: int = 0  # bootstrap seed: the same data gives the same verdict
+
+
+GATE_KEYS = set(GatesConfig.__dataclass_fields__)
+
+
+def _number(key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(
+            f"[tool.slipway.gates] {key} must be a number in [{low:g}, {high:g}], got {value!r}"
+        )
+    return float(value)
+
+
+def _thresholds(raw: Any) -> tuple[Threshold, ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"[tool.slipway.gates] thresholds must be a table like {{roc_auc = {{min = 0.9}}}}, got {raw!r}"
+        )
+    found = []
+    for metric, bound in raw.items():
+        if not (isinstance(bound, dict) and len(bound) == 1 and set(bound) <= {"min", "max"}):
+            raise ConfigError(
+                f"[tool.slipway.gates] thresholds.{metric} must be {{min = X}} or {{max = X}}, got {bound!r}"
+            )
+        ((side, value),) = bound.items()
+        number = _number(f"thresholds.{metric}.{side}", value, -1e300, 1e300)
+        found.append(Threshold(metric, number, greater_is_better=side == "min"))
+    return tuple(found)
+
+
+def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
+    """Parse and validate `[tool.slipway.gates]`, refusing unknown keys and out-of-range values."""
+    raw = _table(pyproject).get("gates")
+    if not isinstance(raw, dict) or "primary_metric" not in raw:
+        raise ConfigError(
+            '[tool.slipway.gates] is missing or has no primary_metric: add e.g. primary_metric = "roc_auc"'
+        )
+    unknown = sorted(set(raw) - GATE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"[tool.slipway.gates] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(GATE_KEYS))}"
+        )
+    primary = raw["primary_metric"]
+    if not isinstance(primary, str) or not primary:
+        raise ConfigError(f"[tool.slipway.gates] primary_metric must be a metric name, got {primary!r}")
+    guarded = raw.get("guarded", {})
+    if not isinstance(guarded, dict):
+        raise ConfigError(
+            f"[tool.slipway.gates] guarded must be a table like {{accuracy = 0.02}}, got {guarded!r}"
+        )
+    samples = raw.get("bootstrap_samples", GatesConfig.bootstrap_samples)
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 100 <= samples <= 100_000:
+        raise ConfigError(
+            f"[tool.slipway.gates] bootstrap_samples must be an integer 100-100000, got {samples!r}"
+        )
+    return GatesConfig(
+        primary_metric=primary,
+        thresholds=_thresholds(raw.get("thresholds", {})),
+        min_improvement=_number("min_improvement", raw.get("min_improvement", 0.0), -1e300, 1e300),
+        confidence=_number("confidence", raw.get("confidence", GatesConfig.confidence), 0.5, 0.999),
+        bootstrap_samples=samples,
+        guarded=tuple((m, _number(f"guarded.{m}", t, 0, 1e300)) for m, t in guarded.items()),
+        holdout=str(raw.get("holdout", GatesConfig.holdout)),
+        candidate=str(raw.get("candidate", GatesConfig.candidate)),
+        seed=int(_number("seed", raw.get("seed", 0), 0, 2**32 - 1)),
     )

@@ -7,10 +7,12 @@ Session names are a public contract (CI workflows and READMEs call them). A proj
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import nox
 
-from slipway.config import ConfigError, ProjectConfig, load_project
+from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
 from slipway.environment import sync
 
 SessionFunc = Callable[[nox.Session], None]
@@ -70,11 +72,96 @@ def tests(session: nox.Session) -> None:
     )
 
 
-# name -> (function, runs when `nox` is called without -s)
-SESSIONS: dict[str, tuple[SessionFunc, bool]] = {
-    "lint": (lint, True),
-    "typecheck": (typecheck, True),
-    "tests": (tests, True),
+def _tracking(session: nox.Session, config: ProjectConfig) -> None:
+    """Point MLflow at the project's store and quiet the tools, for the pipeline and the gates."""
+    session.env.update(
+        {
+            "MLFLOW_TRACKING_URI": tracking_uri(config, Path.cwd()),
+            "MLFLOW_EXPERIMENT_NAME": config.model_name,
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+            "DVC_NO_ANALYTICS": "1",
+        }
+    )
+
+
+def _missing_tracked_data() -> list[str]:
+    """Outputs of `.dvc` files that are absent from the workspace (a fresh clone, say)."""
+    missing = []
+    for pointer in Path().glob("data/**/*.dvc"):
+        for line in pointer.read_text().splitlines():
+            if line.strip().startswith("path:"):
+                out = pointer.parent / line.split(":", 1)[1].strip()
+                if not out.exists():
+                    missing.append(str(out))
+    return missing
+
+
+def train(session: nox.Session) -> None:
+    """`dvc repro`: validate the data contract, featurize, train (MLflow run), evaluate on holdout.
+
+    Pulls tracked data first when the workspace lacks it. Unchanged stages are skipped.
+    """
+    config = _config(session)
+    sync(session, "pipeline")
+    _tracking(session, config)
+    missing = _missing_tracked_data()
+    if missing:
+        session.log(f"{', '.join(missing)} not in the workspace: pulling from the DVC remote")
+        session.run("dvc", "pull", "--quiet")
+    session.run("dvc", "repro", *session.posargs)
+
+
+def _gate(command: str) -> SessionFunc:
+    def gate(session: nox.Session) -> None:
+        config = _config(session)
+        sync(session, "gates")
+        _tracking(session, config)
+        session.run("slipway", command, *session.posargs)
+
+    return gate
+
+
+def _data(command: str) -> SessionFunc:
+    def data(session: nox.Session) -> None:
+        _config(session)
+        sync(session, "pipeline", project=False)
+        session.env["DVC_NO_ANALYTICS"] = "1"
+        session.run("dvc", command, *session.posargs)
+
+    return data
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How a shared session is registered."""
+
+    func: SessionFunc
+    doc: str
+    default: bool = False  # runs when `nox` is called without -s
+    requires: list[str] = field(default_factory=list)
+
+
+SESSIONS: dict[str, Spec] = {
+    "lint": Spec(lint, lint.__doc__ or "", default=True),
+    "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
+    "tests": Spec(tests, tests.__doc__ or "", default=True),
+    "train": Spec(train, train.__doc__ or "", default=True),
+    "evaluate": Spec(
+        _gate("evaluate"),
+        "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
+        default=True,
+        requires=["train"],
+    ),
+    "deploy": Spec(
+        _gate("deploy"),
+        "Promote this commit's passing challenger to champion, with a promotion record.",
+        requires=["evaluate"],
+    ),
+    "rollback": Spec(_gate("rollback"), "Point champion back at the previous one (-- --to VERSION)."),
+    "history": Spec(_gate("history"), "List promotions and rollbacks of the registered model."),
+    "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
+    "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
 }
 
 
@@ -87,9 +174,10 @@ def register(*, skip: Iterable[str] = ()) -> list[str]:
     nox.options.default_venv_backend = "uv|virtualenv"
     nox.options.reuse_venv = "yes"
     registered = []
-    for name, (func, default) in SESSIONS.items():
+    for name, spec in SESSIONS.items():
         if name in skipped:
             continue
-        nox.session(name=name, default=default)(func)
+        spec.func.__doc__ = spec.doc
+        nox.session(name=name, default=spec.default, requires=spec.requires)(spec.func)
         registered.append(name)
     return registered

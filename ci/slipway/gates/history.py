@@ -1,0 +1,33 @@
+"""`slipway history`: every promotion and rollback of the model, oldest first."""
+
+from __future__ import annotations
+
+import argparse
+
+from slipway.gates import record, table
+from slipway.project import Project
+from slipway.registry import CHAMPION, Registry
+
+
+def run(args: argparse.Namespace) -> int:
+    del args
+    project = Project.load()
+    registry = Registry(project.config.model_name, project.tracking_uri)
+    events = record.events(registry)
+    if not events:
+        print(f"history: model {project.config.model_name!r} has never been promoted")
+        return 0
+    header = ["time (UTC)", "event", "version", "replaced", "by", "git commit"]
+    rows = [
+        [e.at[:19], e.kind, e.version, e.previous or "-", e.by, e.details.get("git_commit", "")[:12]]
+        for e in events
+    ]
+    print(table.render(header, rows))
+    champion = registry.alias(CHAMPION)
+    print(f"{CHAMPION}: version {champion.version if champion else '-'}")
+    return 0
+
+
+def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("history", help="list promotions and rollbacks")
+    parser.set_defaults(handler=run)

@@ -1,0 +1,47 @@
+"""`slipway rollback`: point `champion` back at the previous champion (or `--to VERSION`).
+
+The previous champion comes from the current champion's promotion record; the target must have
+passed a gate once. The rollback is recorded on the version that becomes champion again.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from slipway.errors import SlipwayError
+from slipway.gates import record
+from slipway.project import Project
+from slipway.registry import CHAMPION, Registry
+
+
+def previous_champion(registry: Registry, current: str) -> str:
+    """The version the current champion replaced, per the latest record that made it champion."""
+    made_current = [e for e in record.events(registry) if e.version == current]
+    if not made_current or made_current[-1].previous is None:
+        raise SlipwayError(f"version {current} replaced no earlier champion: name one with --to VERSION")
+    return made_current[-1].previous
+
+
+def run(args: argparse.Namespace) -> int:
+    project = Project.load()
+    registry = Registry(project.config.model_name, project.tracking_uri)
+    champion = registry.alias(CHAMPION)
+    if champion is None:
+        raise SlipwayError(f"model {project.config.model_name!r} has no {CHAMPION}: nothing to roll back")
+    target_version = args.to or previous_champion(registry, champion.version)
+    if target_version == champion.version:
+        raise SlipwayError(f"version {target_version} is already {CHAMPION}")
+    target = registry.get(target_version)
+    if target.tags.get(record.VERDICT_TAG) != "pass":
+        raise SlipwayError(f"version {target_version} never passed the evaluate gate: refusing to serve it")
+    event = record.Event("rollback", target.version, champion.version)
+    record.write(registry, event)
+    registry.set_alias(CHAMPION, target.version)
+    print(f"rollback: version {target.version} is {CHAMPION} again (was version {champion.version})")
+    return 0
+
+
+def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("rollback", help="point champion back at the previous champion")
+    parser.add_argument("--to", metavar="VERSION", help="roll back to this version instead")
+    parser.set_defaults(handler=run)

@@ -1,0 +1,129 @@
+"""The few MLflow registry calls the gates need, in one place, with one-line errors.
+
+Aliases, not stages (deprecated in MLflow 3): `champion` serves, `challenger` has passed `evaluate`.
+Every call fails fast: no retries, a short HTTP timeout, so an unreachable server is an error in
+seconds rather than a hang.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slipway.errors import SlipwayError
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+T = TypeVar("T")
+
+# Fail fast against a remote tracking server (MLflow's defaults retry for minutes).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+
+
+@dataclass(frozen=True)
+class Version:
+    """A registered model version, with its tags (where the gates keep their records)."""
+
+    name: str
+    version: str
+    run_id: str
+    source: str
+    tags: dict[str, str]
+
+
+@contextmanager
+def reaching(uri: str, action: str) -> Iterator[None]:
+    """Turn MLflow/HTTP failures into one SlipwayError line naming the store and the action."""
+    from mlflow.exceptions import MlflowException
+    from requests.exceptions import RequestException
+
+    try:
+        yield
+    except (MlflowException, RequestException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SlipwayError(f"{action} failed at tracking store {uri}: {first[:300]}") from None
+
+
+class Registry:
+    """One registered model in one tracking store."""
+
+    def __init__(self, name: str, uri: str) -> None:
+        from mlflow import MlflowClient
+
+        self.name, self.uri = name, uri
+        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+    def _call(self, action: str, func: Callable[[], T]) -> T:
+        with reaching(self.uri, action):
+            return func()
+
+    def _version(self, raw: Any) -> Version:
+        return Version(self.name, str(raw.version), raw.run_id or "", raw.source, dict(raw.tags))
+
+    def alias(self, alias: str) -> Version | None:
+        """The version an alias points at, or None when the model or alias does not exist yet."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            aliases = self._call(
+                "reading the registry", lambda: self.client.get_registered_model(self.name).aliases
+            )
+        except SlipwayError as exc:
+            if "RESOURCE_DOES_NOT_EXIST" in str(exc) or "not found" in str(exc).lower():
+                return None
+            raise
+        if alias not in aliases:
+            return None
+        try:
+            return self.get(str(aliases[alias]))
+        except MlflowException:  # pragma: no cover - alias to a deleted version
+            return None
+
+    def get(self, version: str) -> Version:
+        raw = self._call(
+            f"reading version {version}", lambda: self.client.get_model_version(self.name, version)
+        )
+        return self._version(raw)
+
+    def versions(self) -> list[Version]:
+        found = self._call(
+            "listing versions", lambda: self.client.search_model_versions(f"name = '{self.name}'")
+        )
+        return sorted((self._version(v) for v in found), key=lambda v: int(v.version))
+
+    def register(self, model_uri: str, run_id: str, tags: dict[str, str]) -> Version:
+        """A new version of the model from a logged model, with its tags set at creation."""
+
+        def create() -> Any:
+            from mlflow.exceptions import MlflowException
+
+            try:
+                self.client.get_registered_model(self.name)
+            except MlflowException:
+                self.client.create_registered_model(self.name)
+            return self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=tags)
+
+        return self._version(self._call("registering the model", create))
+
+    def set_alias(self, alias: str, version: str) -> None:
+        self._call(
+            f"moving alias {alias}", lambda: self.client.set_registered_model_alias(self.name, alias, version)
+        )
+
+    def delete_alias(self, alias: str) -> None:
+        self._call(
+            f"removing alias {alias}", lambda: self.client.delete_registered_model_alias(self.name, alias)
+        )
+
+    def set_tag(self, version: str, key: str, value: str) -> None:
+        self._call(
+            f"tagging version {version}",
+            lambda: self.client.set_model_version_tag(self.name, version, key, value),
+        )
+
+    def run_tags(self, run_id: str) -> dict[str, str]:
+        return dict(self._call(f"reading run {run_id}", lambda: self.client.get_run(run_id)).data.tags)
