@@ -168,7 +168,13 @@ def register(
     comparison: Comparison | None,
     champion: Version | None,
 ) -> Version:
-    """Register the passing candidate with its verdict, then (last) point `challenger` at it."""
+    """Register the passing candidate with its verdict, then (last) point `challenger` at it.
+
+    A candidate that is already the challenger keeps its version: re-running the gate adds none.
+    """
+    current = registry.alias(CHALLENGER)
+    if current is not None and current.run_id == run_id:
+        return current
     lineage = {
         k: v
         for k, v in registry.run_tags(run_id).items()

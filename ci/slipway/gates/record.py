@@ -23,7 +23,8 @@ class Event:
     kind: str  # "promote" or "rollback"
     version: str  # the version that became champion
     previous: str | None  # the champion it replaced
-    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="microseconds"))
+    # UTC, sortable, and made only of characters MLflow allows in tag keys
+    at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     by: str = field(default_factory=lambda: actor())
     details: dict[str, str] = field(default_factory=dict)
 
