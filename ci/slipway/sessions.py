@@ -42,14 +42,17 @@ def lint(session: nox.Session) -> None:
     if others.startswith("fatal:"):
         session.error("lint runs pre-commit, which needs a git repository: run `git init` here first")
     untracked = [name for name in others.split("\0") if name]
+    # nox points uv at the session venv (UV_PYTHON, UV_PROJECT_ENVIRONMENT): unset them, or
+    # pre-commit-uv installs every hook into this venv, and the next `uv sync` deletes them again.
+    env: dict[str, str | None] = {"UV_PYTHON": None, "UV_PROJECT_ENVIRONMENT": None}
     if not untracked:
-        session.run("pre-commit", "run", *session.posargs, "--all-files", "--show-diff-on-failure")
+        session.run("pre-commit", "run", *session.posargs, "--all-files", "--show-diff-on-failure", env=env)
         return
     # `pre-commit run --all-files` sees only git's index: hand it tracked and untracked files alike.
     tracked = str(session.run(*git_ls, silent=True, external=True) or "").split("\0")
     files = sorted({name for name in tracked if name} | set(untracked))
     session.log(f"{len(untracked)} files are not committed yet: checking them with the committed ones")
-    session.run("pre-commit", "run", *session.posargs, "--show-diff-on-failure", "--files", *files)
+    session.run("pre-commit", "run", *session.posargs, "--show-diff-on-failure", "--files", *files, env=env)
 
 
 def typecheck(session: nox.Session) -> None:
