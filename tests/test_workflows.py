@@ -46,6 +46,9 @@ SESSIONS = frozenset(
     }
 )
 
+# What the generated workflows call today; a session added to a workflow is added here on purpose.
+EXPECTED_CALLS = SESSIONS - {"history", "serve", "data-push"}
+
 SUMMARY = r'>> "\$GITHUB_STEP_SUMMARY"'
 QUOTED = r'"(?:[^"`\\$]|\$[A-Z_]+)*"'  # double-quoted text; only plain $VARS expand inside
 # Besides `uvx nox -s ...`, the only commands a generated workflow's `run:` may hold, one per line.
@@ -186,11 +189,9 @@ def answers(project: Path) -> dict[str, Any]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    workflow: dict[str, Any] = yaml.safe_load(path.read_text())
+    raw: dict[Any, Any] = yaml.safe_load(path.read_text())
     # YAML 1.1 reads the key `on` as the boolean True.
-    if True in workflow:
-        workflow["on"] = workflow.pop(True)
-    return workflow
+    return {("on" if key is True else key): value for key, value in raw.items()}
 
 
 def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -263,17 +264,7 @@ def test_run_steps_only_call_documented_sessions(project: Path) -> None:
             assert not problems, f"{name}, job {job}: {problems}"
             for match in NOX.finditer(step["run"]):
                 sessions_called |= set(match["sessions"].split())
-    assert {
-        "lint",
-        "typecheck",
-        "tests",
-        "data-pull",
-        "train",
-        "evaluate",
-        "deploy",
-        "rollback",
-        "monitor",
-    } <= (sessions_called)
+    assert sessions_called == EXPECTED_CALLS
 
 
 @pytest.mark.parametrize(
