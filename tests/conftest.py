@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+os.environ.setdefault("DVC_SITE_CACHE_DIR", str(Path(tempfile.gettempdir()) / "slipway-tests-dvc-site"))
 os.environ.setdefault("GIT_AUTHOR_NAME", "slipway tests")
 os.environ.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
 os.environ.setdefault("GIT_COMMITTER_NAME", "slipway tests")
@@ -107,3 +109,19 @@ def run(
             f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def nox(
+    project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`uvx nox ARGS` in a rendered project, exactly as a user runs it."""
+    return run(project, "uvx", "nox", *args, check=check, env=env)
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def commit_all(project: Path, message: str = "snapshot") -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--no-verify", "-m", message)

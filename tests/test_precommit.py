@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -373,6 +374,20 @@ def test_try_repo_runs_each_hook(
 # ---- the generated config in a rendered project --------------------------------------------------
 
 NOTEBOOK_WITH_OUTPUTS = notebook('print("hi")\n', outputs=True)
+BAD_WORKFLOW = """\
+name: bad
+on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "${{ github.event.head_commit.message }}"
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2
+        with:
+          persist-credentials: false
+          foo: 1
+"""
 
 
 @pytest.mark.e2e
@@ -412,7 +427,8 @@ def test_committing_data_notebook_outputs_and_tracking_uri_fails(
         "src/my_model/remote.py",
         'import mlflow\n\nmlflow.set_tracking_uri("http://mlflow.internal")\n',
     )
-    git(project, "add", "data/raw/extra.csv", "notebooks/explore.ipynb", "src/my_model/remote.py")
+    write(project, ".github/workflows/zz-bad.yml", BAD_WORKFLOW)  # sorts last: every file is linted
+    git(project, "add", "data/raw/extra.csv", "notebooks/explore.ipynb", "src/my_model/remote.py", ".github")
     env = {"PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
     result = run(project, "git", "commit", "-m", "add data and a notebook", check=False, env=env)
     out = result.stdout + result.stderr
@@ -427,15 +443,35 @@ def test_committing_data_notebook_outputs_and_tracking_uri_fails(
     assert (
         "src/my_model/remote.py:3: hard-coded MLflow URI in set_tracking_uri('http://mlflow.internal')" in out
     )
+    assert '.github/workflows/zz-bad.yml:12:11 input "foo" is not defined in action "actions/checkout' in out
+    assert "error[template-injection]" in out  # zizmor
+
+
+@pytest.mark.e2e
+def test_workflow_hooks_skip_a_project_without_workflows(render: Render, pre_commit: PreCommit) -> None:
+    project = render(tasks=False)
+    shutil.rmtree(project / ".github", ignore_errors=True)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    for hook in ("check-github-workflows", "actionlint", "zizmor"):
+        code, out = pre_commit(project, "run", hook, "--all-files")
+        assert code == 0, out
+        assert "(no files to check)Skipped" in out
 
 
 @pytest.mark.e2e
 def test_lint_session_checks_files_not_committed_yet(render: Render, pre_commit_home: Path) -> None:
     project = render()  # copier's task ran `git init`; nothing is added or committed
-    write(project, "src/my_model/remote.py", 'MLFLOW_TRACKING_URI = "http://mlflow.internal"\n')
     env = {"PRE_COMMIT_HOME": str(pre_commit_home)}
+    # Twice: hook environments must survive the session's own `uv sync` of its venv.
+    for _ in range(2):
+        result = run(project, "uvx", "nox", "-s", "lint", "--", "check-yaml", check=False, env=env)
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        assert "files are not committed yet: checking them with the committed ones" in out
+        assert "YAML files parse....." in out
+    write(project, "src/my_model/remote.py", 'MLFLOW_TRACKING_URI = "http://mlflow.internal"\n')
     result = run(project, "uvx", "nox", "-s", "lint", "--", "check-tracking-uri", check=False, env=env)
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
-    assert "files are not committed yet: checking them with the committed ones" in out
     assert "src/my_model/remote.py:1: hard-coded MLFLOW_TRACKING_URI = 'http://mlflow.internal'" in out
