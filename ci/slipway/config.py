@@ -178,3 +178,63 @@ def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
         candidate=str(raw.get("candidate", GatesConfig.candidate)),
         seed=int(_number("seed", raw.get("seed", 0), 0, 2**32 - 1)),
     )
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """`[tool.slipway.monitor]`: when a production batch has drifted from the training data."""
+
+    reference: str = "data/processed/train.csv"  # the training table the batch is compared with
+    report_dir: str = "reports/monitor"  # report.html and report.json go here
+    bins: int = 10  # PSI bins, at the reference's quantiles
+    max_psi: float = 0.2  # a feature drifts when its PSI reaches this ...
+    p_value: float = 0.01  # ... and its KS (numeric) or chi-square (categorical) test rejects at this level
+    max_missing_increase: float = 0.05  # a feature's share of missing values may rise by this much
+    max_prediction_psi: float = 0.2  # PSI of the champion's scores on the batch vs on the reference
+    categorical: tuple[str, ...] = ()  # numeric columns to treat as categories (text ones always are)
+
+
+MONITOR_KEYS = set(MonitorConfig.__dataclass_fields__)
+
+
+def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
+    """Parse and validate `[tool.slipway.monitor]`; a missing table means the defaults."""
+    raw = _table(pyproject).get("monitor", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[tool.slipway.monitor] must be a table, got {raw!r}")
+    unknown = sorted(set(raw) - MONITOR_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"[tool.slipway.monitor] unknown key {unknown[0]!r}: "
+            f"expected one of {', '.join(sorted(MONITOR_KEYS))}"
+        )
+
+    def number(key: str, low: float, high: float) -> float:
+        value = raw.get(key, getattr(MonitorConfig, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ConfigError(
+                f"[tool.slipway.monitor] {key} must be a number in [{low:g}, {high:g}], got {value!r}"
+            )
+        return float(value)
+
+    bins = raw.get("bins", MonitorConfig.bins)
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 100:
+        raise ConfigError(f"[tool.slipway.monitor] bins must be an integer 2-100, got {bins!r}")
+    for key in ("reference", "report_dir"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ConfigError(f"[tool.slipway.monitor] {key} must be a path string, got {raw[key]!r}")
+    categorical = raw.get("categorical", [])
+    if not (isinstance(categorical, list) and all(isinstance(c, str) for c in categorical)):
+        raise ConfigError(
+            f"[tool.slipway.monitor] categorical must be a list of column names, got {categorical!r}"
+        )
+    return MonitorConfig(
+        reference=raw.get("reference", MonitorConfig.reference),
+        report_dir=raw.get("report_dir", MonitorConfig.report_dir),
+        bins=bins,
+        max_psi=number("max_psi", 0, 1e300),
+        p_value=number("p_value", 0, 1),
+        max_missing_increase=number("max_missing_increase", 0, 1),
+        max_prediction_psi=number("max_prediction_psi", 0, 1e300),
+        categorical=tuple(categorical),
+    )
