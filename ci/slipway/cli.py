@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slipway.gates.deploy",
     "slipway.gates.rollback",
     "slipway.gates.history",
+    "slipway.serve.command",
+    "slipway.monitor.command",
 )
 
 

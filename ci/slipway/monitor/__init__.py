@@ -1,0 +1,1 @@
+"""Drift monitoring: `slipway monitor BATCH.csv` against the training reference."""

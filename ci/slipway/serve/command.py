@@ -1,0 +1,160 @@
+"""`slipway serve --port PORT` runs the app for the champion; `slipway smoke` checks it answers.
+
+The smoke test starts the server for the champion on a free loopback port, sends the model's
+logged input example (expects predictions, one per row, from the champion's version) and the same
+example without its first column (expects a 4xx naming that column), then stops the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from slipway.errors import SlipwayError
+from slipway.serve.app import MAX_BODY_BYTES
+
+LOOPBACK = "127.0.0.1"
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from slipway.serve.app import create_app
+    from slipway.serve.model import load_champion
+
+    served = load_champion(Path(), max_rows=args.max_rows)
+    app = create_app(served, max_body=args.max_body)
+    print(f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}", flush=True)
+    # One worker: the model is loaded once, and several uvicorn workers slow every request down.
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False)
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def request(url: str, body: Any = None, timeout: float = 10.0) -> tuple[int, dict[str, Any]]:
+    """(status, JSON answer) of a GET, or a POST when `body` is given; HTTP errors are answers too."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        try:
+            return error.code, json.loads(text)
+        except ValueError:
+            return error.code, {"error": text.decode(errors="replace")}
+
+
+def wait_ready(process: subprocess.Popen[bytes], base: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SlipwayError(f"the server exited with code {process.returncode} before it was ready")
+        try:
+            status, answer = request(f"{base}/ready", timeout=2)
+            if status == 200:
+                return answer
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise SlipwayError(f"the server was not ready within {timeout:g} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def check_answers(base: str, example: dict[str, Any], version: str) -> list[str]:
+    """Send the example and a malformed copy; return what the smoke test saw, or raise."""
+    split = example.get("dataframe_split")
+    if not isinstance(split, dict) or not split.get("columns"):
+        raise SlipwayError("the champion's input example is not in dataframe_split form")
+    status, answer = request(f"{base}/predict", example)
+    rows = len(split["data"])
+    if status != 200 or len(answer.get("predictions", [])) != rows:
+        raise SlipwayError(
+            f"the input example got {status} {json.dumps(answer)[:200]}; expected {rows} predictions"
+        )
+    if str(answer.get("model", {}).get("version")) != version:
+        raise SlipwayError(f"answers came from version {answer.get('model')}, expected {version}")
+    dropped = split["columns"][0]
+    malformed = {
+        "dataframe_split": {"columns": split["columns"][1:], "data": [row[1:] for row in split["data"]]}
+    }
+    bad_status, bad = request(f"{base}/predict", malformed)
+    if not (400 <= bad_status < 500 and dropped in str(bad.get("error", ""))):
+        raise SlipwayError(
+            f"a request without column {dropped!r} got {bad_status} {json.dumps(bad)[:200]};"
+            " expected a 4xx naming it"
+        )
+    return [
+        f"example ({rows} rows) -> 200, {rows} predictions",
+        f"without {dropped!r} -> {bad_status}: {bad['error']}",
+    ]
+
+
+def smoke(args: argparse.Namespace) -> int:
+    port = args.port or free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    command = [sys.executable, "-m", "slipway.cli", "serve", "--host", LOOPBACK, "--port", str(port)]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        ready = wait_ready(process, base, args.timeout)
+        model = ready["model"]
+        example = fetch_example(model["name"], model["version"])
+        seen = check_answers(base, example, str(model["version"]))
+    finally:
+        stop(process)
+    print(f"smoke: {model['name']} version {model['version']} served on {base}: " + "; ".join(seen))
+    return 0
+
+
+def fetch_example(name: str, version: str) -> dict[str, Any]:
+    """The serving input example logged with the model version, from the registry."""
+    import mlflow
+
+    from slipway.config import load_project, tracking_uri
+    from slipway.registry import reaching
+
+    uri = tracking_uri(load_project(), Path.cwd())
+    source = f"models:/{name}/{version}/serving_input_example.json"
+    with reaching(uri, f"downloading {source}"):
+        path = mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=uri)
+    return dict(json.loads(Path(path).read_text()))
+
+
+def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="serve the champion model over HTTP until interrupted")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--max-rows", type=int, default=10_000, help="largest batch accepted, in rows")
+    parser.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest request body, in bytes")
+    parser.set_defaults(handler=serve)
+    check = subparsers.add_parser(
+        "smoke", help="start the server for the champion, check two answers, stop it"
+    )
+    check.add_argument("--port", type=int, default=0, help="port to use (default: a free one)")
+    check.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
+    check.set_defaults(handler=smoke)
