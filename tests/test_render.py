@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -37,6 +39,11 @@ def test_combination_renders_clean(render: Render, python_version: str, ml_task:
     assert pyproject["tool"]["slipway"]["package"] == "my_model"
     assert (project / "src" / "my_model" / "model.py").exists()
     compile_all(project)
+    for check in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *check], cwd=project, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"generated code fails ruff {check[0]}:\n{result.stdout}"
 
 
 def compile_all(project: Path) -> None:

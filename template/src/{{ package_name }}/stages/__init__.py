@@ -1,1 +1,1 @@
-"""DVC stage entry points (`python -m <package>.stages.<name>`), one module per stage in dvc.yaml."""
+"""DVC stage entry points (`python -m <package>.stages.<name>`), one per stage in dvc.yaml."""
