@@ -1,35 +1,61 @@
-"""Install a project's locked dependencies into a nox session's virtualenv.
+"""Install a project's locked dependencies for a nox session.
 
-`uv sync --frozen` into the session venv is the fast path (hardlinks from uv's cache, no resolve);
-without uv, pip installs the project and the dependency groups instead.
+With uv (the normal case) every session that runs project code shares the project's own `.venv`,
+synced with all dependency groups from `uv.lock` (`uv sync --frozen`: no resolve, hardlinks from
+uv's cache). One environment means one install and one bytecode cache: `import mlflow` compiles
+once, not once per session. The bytecode goes to `.nox/pycache` (PYTHONPYCACHEPREFIX), so source
+trees stay clean even where PYTHONDONTWRITEBYTECODE is set. Without uv, each session gets its own
+virtualenv and pip installs the project and the groups it needs.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import nox
 import nox.virtualenv
 
+PROJECT_ENV = Path(".venv")  # the environment `uv run` and editors use too
+PYCACHE = Path(".nox") / "pycache"
 
-def _uv() -> str | None:
-    has_uv, uv_bin, _ = nox.virtualenv.find_uv()
-    return uv_bin if has_uv else None
+
+def uv_bin() -> str | None:
+    has_uv, found, _ = nox.virtualenv.find_uv()
+    return found if has_uv else None
+
+
+def shares_project_env() -> bool:
+    """Whether project sessions run in the shared `.venv` (needs uv) rather than their own venv."""
+    return uv_bin() is not None
+
+
+def _use_project_env(session: nox.Session, uv: str) -> None:
+    env_dir = PROJECT_ENV.resolve()
+    session.run_install(
+        uv, "sync", "--frozen", "--all-groups", "--quiet",
+        env={"UV_PROJECT_ENVIRONMENT": str(env_dir)},
+        external=True,
+    )  # fmt: skip
+    session.env["VIRTUAL_ENV"] = str(env_dir)
+    session.env["PATH"] = os.pathsep.join([str(env_dir / "bin"), os.environ.get("PATH", "")])
+    session.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE.resolve())
+    session.env["PYTHONDONTWRITEBYTECODE"] = ""  # empty = unset: bytecode goes to the prefix above
 
 
 def sync(session: nox.Session, *groups: str, project: bool = True) -> None:
-    """Install the groups (and the project itself unless `project=False`) as uv.lock pins them."""
-    uv_bin = _uv()
-    if uv_bin is None:
+    """Make the groups (and the project itself unless `project=False`) available, as uv.lock pins them."""
+    uv = uv_bin()
+    if uv is not None and project:
+        _use_project_env(session, uv)
+        return
+    if uv is None:
         if project:
             session.install("-e", ".")
         for group in groups:
             session.install("--group", group)
         return
-    if project:
-        args = [uv_bin, "sync", "--frozen", "--no-default-groups"]
-        args += [arg for group in groups for arg in ("--group", group)]
-    else:
-        args = [uv_bin, "sync", "--frozen"]
-        args += [arg for group in groups for arg in ("--only-group", group)]
+    args = [uv, "sync", "--frozen", *[arg for group in groups for arg in ("--only-group", group)]]
     session.run_install(
         *args,
         "--quiet",

@@ -13,7 +13,7 @@ from pathlib import Path
 import nox
 
 from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
-from slipway.environment import sync
+from slipway.environment import shares_project_env, sync
 
 SessionFunc = Callable[[nox.Session], None]
 
@@ -115,12 +115,16 @@ def train(session: nox.Session) -> None:
     session.run("dvc", "repro", *session.posargs)
 
 
-def _gate(command: str) -> SessionFunc:
+def _gate(command: str, *, groups: tuple[str, ...] = (), then: tuple[str, ...] = ()) -> SessionFunc:
+    """A session running `slipway COMMAND`; `groups` are installed besides gates, `then` run after."""
+
     def gate(session: nox.Session) -> None:
         config = _config(session)
-        sync(session, "gates")
+        sync(session, "gates", *groups)
         _tracking(session, config)
         session.run("slipway", command, *session.posargs)
+        for follow in then:
+            session.run("slipway", follow)
 
     return gate
 
@@ -128,7 +132,7 @@ def _gate(command: str) -> SessionFunc:
 def _data(command: str) -> SessionFunc:
     def data(session: nox.Session) -> None:
         _config(session)
-        sync(session, "pipeline", project=False)
+        sync(session, "pipeline")
         session.env["DVC_NO_ANALYTICS"] = "1"
         session.run("dvc", command, *session.posargs)
 
@@ -143,10 +147,11 @@ class Spec:
     doc: str
     default: bool = False  # runs when `nox` is called without -s
     requires: list[str] = field(default_factory=list)
+    own_venv: bool = False  # True: its own virtualenv, not the shared project environment
 
 
 SESSIONS: dict[str, Spec] = {
-    "lint": Spec(lint, lint.__doc__ or "", default=True),
+    "lint": Spec(lint, lint.__doc__ or "", default=True, own_venv=True),
     "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
     "tests": Spec(tests, tests.__doc__ or "", default=True),
     "train": Spec(train, train.__doc__ or "", default=True),
@@ -157,12 +162,14 @@ SESSIONS: dict[str, Spec] = {
         requires=["train"],
     ),
     "deploy": Spec(
-        _gate("deploy"),
-        "Promote this commit's passing challenger to champion, with a promotion record.",
+        _gate("deploy", groups=("serve",), then=("smoke",)),
+        "Promote this commit's passing challenger to champion (with a promotion record), then smoke-test it.",
         requires=["evaluate"],
     ),
     "rollback": Spec(_gate("rollback"), "Point champion back at the previous one (-- --to VERSION)."),
     "history": Spec(_gate("history"), "List promotions and rollbacks of the registered model."),
+    "serve": Spec(_gate("serve", groups=("serve",)), "Serve the champion on 127.0.0.1 (-- --port PORT)."),
+    "monitor": Spec(_gate("monitor"), "Check a batch for drift from the training data (-- BATCH.csv)."),
     "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
     "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
 }
@@ -181,6 +188,7 @@ def register(*, skip: Iterable[str] = ()) -> list[str]:
         if name in skipped:
             continue
         spec.func.__doc__ = spec.doc
-        nox.session(name=name, default=spec.default, requires=spec.requires)(spec.func)
+        backend = None if spec.own_venv or not shares_project_env() else "none"
+        nox.session(name=name, default=spec.default, requires=spec.requires, venv_backend=backend)(spec.func)
         registered.append(name)
     return registered
