@@ -10,8 +10,8 @@ virtualenv and pip installs the project and the groups it needs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 import nox
 import nox.virtualenv
@@ -37,8 +37,6 @@ def _use_project_env(session: nox.Session, uv: str) -> None:
         env={"UV_PROJECT_ENVIRONMENT": str(env_dir)},
         external=True,
     )  # fmt: skip
-    session.env["VIRTUAL_ENV"] = str(env_dir)
-    session.env["PATH"] = os.pathsep.join([str(env_dir / "bin"), os.environ.get("PATH", "")])
     session.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE.resolve())
     session.env["PYTHONDONTWRITEBYTECODE"] = ""  # empty = unset: bytecode goes to the prefix above
 
@@ -62,3 +60,11 @@ def sync(session: nox.Session, *groups: str, project: bool = True) -> None:
         env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
         external=True,
     )
+
+
+def run(session: nox.Session, *args: str, **kwargs: Any) -> Any:
+    """Run a command where `sync` installed things: `uv run` in the shared project env, else the venv."""
+    uv = uv_bin()
+    if uv is None:
+        return session.run(*args, **kwargs)
+    return session.run(uv, "run", "--frozen", "--no-sync", "--quiet", *args, external=True, **kwargs)

@@ -13,7 +13,7 @@ from pathlib import Path
 import nox
 
 from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
-from slipway.environment import shares_project_env, sync
+from slipway.environment import run, shares_project_env, sync
 
 SessionFunc = Callable[[nox.Session], None]
 
@@ -59,14 +59,15 @@ def typecheck(session: nox.Session) -> None:
     """mypy, strict, over the paths in [tool.slipway] typecheck_paths."""
     paths = _config(session).typecheck_paths
     sync(session, "typecheck")
-    session.run("mypy", *paths)
+    run(session, "mypy", *paths)
 
 
 def tests(session: nox.Session) -> None:
     """pytest with branch coverage of the model package; fails below coverage_floor."""
     config = _config(session)
     sync(session, "test")
-    session.run(
+    run(
+        session,
         "pytest",
         f"--cov={config.package}",
         "--cov-report=term-missing:skip-covered",
@@ -111,8 +112,8 @@ def train(session: nox.Session) -> None:
     missing = _missing_tracked_data()
     if missing:
         session.log(f"{', '.join(missing)} not in the workspace: pulling from the DVC remote")
-        session.run("dvc", "pull", "--quiet")
-    session.run("dvc", "repro", *session.posargs)
+        run(session, "dvc", "pull", "--quiet")
+    run(session, "dvc", "repro", *session.posargs)
 
 
 def _gate(command: str, *, groups: tuple[str, ...] = (), then: tuple[str, ...] = ()) -> SessionFunc:
@@ -122,9 +123,9 @@ def _gate(command: str, *, groups: tuple[str, ...] = (), then: tuple[str, ...] =
         config = _config(session)
         sync(session, "gates", *groups)
         _tracking(session, config)
-        session.run("slipway", command, *session.posargs)
+        run(session, "slipway", command, *session.posargs)
         for follow in then:
-            session.run("slipway", follow)
+            run(session, "slipway", follow)
 
     return gate
 
@@ -134,7 +135,7 @@ def _data(command: str) -> SessionFunc:
         _config(session)
         sync(session, "pipeline")
         session.env["DVC_NO_ANALYTICS"] = "1"
-        session.run("dvc", command, *session.posargs)
+        run(session, "dvc", command, *session.posargs)
 
     return data
 
