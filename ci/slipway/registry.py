@@ -8,6 +8,7 @@ seconds rather than a hang.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ T = TypeVar("T")
 # Fail fast against a remote tracking server (MLflow's defaults retry for minutes).
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+
+
+def logged_model_id(model_uri: str) -> str | None:
+    """`m-...` of a `models:/m-...` URI: a tracking server accepts such a source only with its id."""
+    match = re.fullmatch(r"models:/(m-[0-9a-f]+)/?", model_uri)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,9 @@ class Registry:
                 self.client.get_registered_model(self.name)
             except MlflowException:
                 self.client.create_registered_model(self.name)
-            return self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=tags)
+            return self.client.create_model_version(
+                self.name, model_uri, run_id=run_id, tags=tags, model_id=logged_model_id(model_uri)
+            )
 
         return self._version(self._call("registering the model", create))
 
