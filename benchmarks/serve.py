@@ -3,11 +3,11 @@
     uv run python benchmarks/serve.py                    # renders, trains and deploys a project first
     uv run python benchmarks/serve.py --project DIR      # a project after `nox -s train evaluate deploy`
 
-Both servers run on loopback with one worker, from the project's deploy environment
-(`.nox/deploy`). The load is bounded: per round, REQUESTS 1-row requests (the model's logged
-input example, first row) spread over CONCURRENCY keep-alive connections from a small asyncio
-client in this process. Rounds alternate between the servers; the table shows medians over the
-rounds of p50, p99 (ms) and requests per second.
+Both servers run on loopback with one worker, from the project's environment (`.venv`). The load
+is bounded: per round, REQUESTS 1-row requests (the model's logged input example, first row)
+spread over CONCURRENCY keep-alive connections from a small asyncio client in this process.
+Rounds alternate between the servers; the table shows medians over the rounds of p50, p99 (ms)
+and requests per second.
 
 Measured on the 2-core dev machine (shared, load ~5), default classification project (forest of 200
 trees), 400 requests per round, 5 rounds:
@@ -151,7 +151,17 @@ def stop_servers(servers: Servers) -> None:
 
 
 def start_servers(project: Path, name: str, servers: Servers) -> None:
-    venv = project / ".nox" / "deploy" / "bin"
+    # The project's shared `.venv` (sessions sync it with every group), or an older per-session venv.
+    venv = next(
+        (
+            env / "bin"
+            for env in (project / ".venv", project / ".nox" / "deploy")
+            if (env / "bin" / "mlflow").exists()
+        ),
+        None,
+    )
+    if venv is None:
+        sys.exit(f"no environment with mlflow in {project}: run `uvx nox -s deploy` there first")
     env = {
         **os.environ,
         "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",  # mlflow starts `uvicorn` from PATH
