@@ -34,7 +34,9 @@ pytestmark = pytest.mark.e2e
 
 PG_BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"))
 # The server runs from its own env, pinned like the projects' mlflow; psycopg2 for the backend.
-MLFLOW = ("uvx", "--from", "mlflow>=3.17,<4", "--with", "psycopg2-binary", "mlflow")
+# The registry is read back from the same env: a client independent of the project's sessions.
+MLFLOW_ENV = ("uvx", "--from", "mlflow>=3.17,<4", "--with", "psycopg2-binary")
+MLFLOW = (*MLFLOW_ENV, "mlflow")
 READY_TIMEOUT = 60.0  # seconds for `mlflow server` to answer /health
 HANG_GUARD = 60.0  # seconds a command against an unreachable server may take before we call it a hang
 MODEL = "my-model"  # the default answers' registered model name (project_slug)
@@ -269,8 +271,7 @@ def test_server_registry_holds_aliases_records_and_proxied_artifacts(
     journey: Journey, project: Path, tracking_server: Server
 ) -> None:
     del journey  # the state it left on the server is what is checked
-    python = project / ".nox" / "deploy" / "bin" / "python"  # the project's own mlflow
-    result = run(project, str(python), "-c", QUERY, tracking_server.uri, MODEL)
+    result = run(project, *MLFLOW_ENV, "python", "-c", QUERY, tracking_server.uri, MODEL)
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert state["aliases"] == {"champion": "1"}  # deploy removed challenger; rollback moved champion
     versions = state["versions"]
