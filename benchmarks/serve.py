@@ -18,6 +18,10 @@ trees), 400 requests per round, 5 rounds:
     mlflow         8    184.1    416.1     41.9
     slipway        8     29.6     75.2    245.0      5.85x
 
+A second run (`uv run python benchmarks/serve.py --rounds 5 --requests 300`, fresh project):
+1 client 15.8 / 39.4 ms, 54.8 req/s (mlflow) vs 10.8 / 22.4 ms, 84.1 req/s (slipway), 1.53x;
+8 clients 119.4 / 298.7 ms, 59.1 req/s vs 23.8 / 51.6 ms, 333.5 req/s, 5.64x.
+
 One client: slipway skips pyfunc's per-request schema machinery. Eight: requests that queue while
 the model is busy are scored in one call, and a forest's per-call overhead dwarfs its per-row cost.
 """
