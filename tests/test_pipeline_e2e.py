@@ -32,7 +32,7 @@ def trained(template: Path, tmp_path_factory: pytest.TempPathFactory, remote: Pa
 
 
 def dvc(project: Path, *args: str) -> str:
-    return run(project, str(project / ".nox" / "train" / "bin" / "dvc"), *args).stdout
+    return run(project, str(project / ".venv" / "bin" / "dvc"), *args).stdout
 
 
 def test_train_leaves_a_clean_reproducible_pipeline(trained: Path) -> None:
