@@ -6,6 +6,7 @@ Session names are a public contract (CI workflows and READMEs call them). A proj
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import nox
 
 from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
-from slipway.environment import run, shares_project_env, sync
+from slipway.environment import run, shares_project_env, sync, uv_bin
 
 SessionFunc = Callable[[nox.Session], None]
 
@@ -140,6 +141,62 @@ def _data(command: str) -> SessionFunc:
     return data
 
 
+COPIER = "copier==9.19.1"  # the copier `template-update` runs (uvx), whatever is installed
+CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+
+
+def _git_lines(session: nox.Session, *args: str) -> list[str]:
+    out = session.run("git", *args, silent=True, external=True, success_codes=[0, 128])
+    text = str(out or "")
+    if text.startswith("fatal:"):
+        session.error("template-update needs the project's git repository: run it from the project root")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _conflicted(session: nox.Session) -> list[str]:
+    """Files the update left with conflict markers, and any `.rej` files."""
+    found = set()
+    for line in _git_lines(session, "status", "--porcelain", "--untracked-files=all", "--ignored"):
+        path = line[3:].strip('"')
+        if path.endswith(".rej"):
+            found.add(path)
+        elif not line.startswith("!!") and Path(path).is_file():
+            lines = Path(path).read_bytes().splitlines()
+            if any(raw.startswith(CONFLICT_MARKERS) for raw in lines):
+                found.add(path)
+    return sorted(found)
+
+
+def template_update(session: nox.Session) -> None:
+    """`copier update` to the newest template release; fails listing files left with conflict markers.
+
+    Refuses on a dirty git tree. Posargs go to copier: `-- --vcs-ref v0.3.0`, `-- --data dvc_remote=...`.
+    Copy-time tasks are skipped (data, git and lock exist already); uv.lock is re-locked afterwards.
+    """
+    dirty = _git_lines(session, "status", "--porcelain")
+    if dirty:
+        session.error(
+            f"template-update needs a clean git tree, {len(dirty)} paths are changed or untracked: "
+            "commit or stash them first"
+        )
+    session.run(
+        "uvx", "--from", COPIER, "copier", "update", "--trust", "--defaults", "--skip-tasks",
+        "--conflict", "inline", *session.posargs,
+        external=True,
+    )  # fmt: skip
+    conflicted = _conflicted(session)
+    if conflicted:
+        session.error(
+            f"template-update left conflicts in {', '.join(conflicted)}: resolve the <<<<<<< blocks "
+            "(and .rej files), then `git add` and commit"
+        )
+    uv = uv_bin()
+    if uv is not None:
+        session.run(uv, "lock", "--quiet", external=True)  # the merged pyproject.toml decides uv.lock
+    changed = _git_lines(session, "status", "--porcelain")
+    session.log(f"updated, {len(changed)} paths changed: review `git diff`, run `uvx nox`, then commit")
+
+
 @dataclass(frozen=True)
 class Spec:
     """How a shared session is registered."""
@@ -173,6 +230,7 @@ SESSIONS: dict[str, Spec] = {
     "monitor": Spec(_gate("monitor"), "Check a batch for drift from the training data (-- BATCH.csv)."),
     "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
     "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
+    "template-update": Spec(template_update, template_update.__doc__ or ""),
 }
 
 
@@ -184,12 +242,23 @@ def register(*, skip: Iterable[str] = ()) -> list[str]:
         raise ValueError(f"register(skip=...): no shared session named {sorted(unknown)[0]!r}")
     nox.options.default_venv_backend = "uv|virtualenv"
     nox.options.reuse_venv = "yes"
+    # Plain `nox` uses every core: the pipeline (train -> evaluate) runs beside lint, typecheck and
+    # tests; nox buffers each session's log and prints it whole, failures listed at the end.
+    # `nox -j 1` runs strictly one after another.
+    nox.options.parallel = nox.options.parallel or os.cpu_count() or 1
     registered = []
     for name, spec in SESSIONS.items():
         if name in skipped:
             continue
         spec.func.__doc__ = spec.doc
         backend = None if spec.own_venv or not shares_project_env() else "none"
-        nox.session(name=name, default=spec.default, requires=spec.requires, venv_backend=backend)(spec.func)
+        nox.session(
+            name=name,
+            default=spec.default,
+            requires=spec.requires,
+            venv_backend=backend,
+            # the default gates may overlap; registry moves (deploy, rollback) never do
+            allow_parallel=spec.default,
+        )(spec.func)
         registered.append(name)
     return registered
