@@ -1,0 +1,212 @@
+"""Slipway's speed harness: medians of repeated, real runs, with ratios against a baseline in the same run.
+
+Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
+  render     copier copy without tasks / with tasks (git init, example data + dvc add, uv lock)
+  gates      fresh project: copy -> every default gate green (`uvx nox`), warm package cache;
+             and the same sessions strictly one after another (`nox -j 1`): the ratio is the figure
+  train      cold `nox -s train` in a fresh project; no-op `nox -R -s train` afterwards
+  tracking   the train stage with MLflow tracking vs the same fit without it; the evaluate gate
+  update     `copier update` of a default project to a newer template commit
+  suite      this repository's whole test suite (`uv run pytest`), once (--suite)
+Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import commit_all, render_project, snapshot_working_tree  # noqa: E402
+
+Timer = Callable[[], float]
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(cmd)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return elapsed
+
+
+class Bench:
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+        self.work = Path(tempfile.mkdtemp(prefix="slipway-bench-"))
+        self.template = snapshot_working_tree(self.work / "template")
+        self.count = 0
+        self.rows: list[tuple[str, float, str]] = []
+
+    def fresh(self, *, tasks: bool = True, **data: str) -> Path:
+        self.count += 1
+        return render_project(self.template, self.work / f"p{self.count}", tasks=tasks, **data)
+
+    def median(self, name: str, one: Timer, note: str = "") -> float:
+        samples = [one() for _ in range(self.runs)]
+        value = statistics.median(samples)
+        spread = f"min {min(samples):.2f} max {max(samples):.2f}"
+        self.rows.append((name, value, f"{spread}{'; ' + note if note else ''}"))
+        print(f"{name:<44} {value:8.2f} s   ({spread}) {note}", flush=True)
+        return value
+
+    def ratio(self, name: str, value: float, baseline: float) -> None:
+        self.rows.append((name, value / baseline, "ratio"))
+        print(f"{name:<44} {value / baseline:8.2f} x", flush=True)
+
+
+def render(b: Bench) -> None:
+    def copy(tasks: bool) -> float:
+        start = time.perf_counter()
+        b.fresh(tasks=tasks)
+        return time.perf_counter() - start
+
+    b.median("render (copy without tasks)", lambda: copy(False))
+    b.median("copy with tasks", lambda: copy(True))
+
+
+def gates(b: Bench) -> None:
+    def green(*args: str) -> float:
+        start = time.perf_counter()
+        project = b.fresh()
+        timed(["uvx", "nox", *args], project)
+        return time.perf_counter() - start
+
+    parallel = b.median("copy -> default gates green (nox)", green)
+    sequential = b.median("copy -> gates green, sequential (nox -j 1)", lambda: green("-j", "1"))
+    b.ratio("sequential / default", sequential, parallel)
+    project = b.fresh()
+    timed(["uvx", "nox"], project)
+    warm = b.median("warm `nox` re-run, nothing changed", lambda: timed(["uvx", "nox"], project))
+    warm_seq = b.median(
+        "warm re-run, sequential (nox -j 1)", lambda: timed(["uvx", "nox", "-j", "1"], project)
+    )
+    b.ratio("warm sequential / default", warm_seq, warm)
+
+
+def train(b: Bench) -> None:
+    projects: list[Path] = []
+
+    def cold() -> float:
+        project = b.fresh()
+        projects.append(project)
+        return timed(["uvx", "nox", "-s", "train"], project)
+
+    b.median("cold `nox -s train` (fresh project)", cold)
+    b.median("no-op `nox -R -s train`", lambda: timed(["uvx", "nox", "-R", "-s", "train"], projects[-1]))
+    b.median("no-op `nox -s train` (with sync)", lambda: timed(["uvx", "nox", "-s", "train"], projects[-1]))
+
+
+FIT_ONLY = """
+import sys
+from pathlib import Path
+from {pkg}.data import load_frame, split_features
+from {pkg}.model import build_model
+from {pkg}.params import load_params
+params = load_params()
+x, y = split_features(load_frame(Path('data/processed/train.csv')), params.data.target)
+model = build_model(params.model).fit(x, y)
+"""
+
+
+def tracking(b: Bench) -> None:
+    project = b.fresh()
+    timed(["uvx", "nox", "-s", "train"], project)
+    env = {"PYTHONPYCACHEPREFIX": str(project / ".nox" / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
+    uv_run = ["uv", "run", "--frozen", "--no-sync", "python"]
+    stage = [
+        *uv_run,
+        "-m",
+        "my_model.stages.train",
+        "data/processed/train.csv",
+        "/tmp/slipway-bench-train.json",
+    ]
+    with_mlflow = b.median("train stage with MLflow tracking", lambda: timed(stage, project, env))
+    without = b.median(
+        "same fit without tracking",
+        lambda: timed([*uv_run, "-c", FIT_ONLY.format(pkg="my_model")], project, env),
+    )
+    b.rows.append(("tracking overhead per pipeline run", with_mlflow - without, "difference of medians"))
+    print(f"{'tracking overhead per pipeline run':<44} {with_mlflow - without:8.2f} s", flush=True)
+    b.median(
+        "evaluate gate (`nox -R -s evaluate`)", lambda: timed(["uvx", "nox", "-R", "-s", "evaluate"], project)
+    )
+
+
+def update(b: Bench) -> None:
+    def one() -> float:
+        project = b.fresh()
+        commit_all(project, "rendered")
+        newer = b.work / f"template-next-{b.count}"
+        snapshot_working_tree(newer, tag=None)
+        (newer / "template" / "CHANGELOG-marker.md").write_text("a template change\n")
+        subprocess.run(["git", "add", "-A"], cwd=newer, check=True)
+        subprocess.run(["git", "commit", "-qm", "next"], cwd=newer, check=True)
+        # point the project at the newer template and time the update itself
+        answers = project / ".copier-answers.yml"
+        answers.write_text(answers.read_text().replace(str(b.template), str(newer)))
+        commit_all(project, "use newer template")
+        start = time.perf_counter()
+        timed(
+            [
+                "uvx",
+                "--from",
+                "copier==9.19.1",
+                "copier",
+                "update",
+                "--trust",
+                "--defaults",
+                "--vcs-ref=HEAD",
+            ],
+            project,
+        )
+        return time.perf_counter() - start
+
+    b.median("copier update (default project)", one)
+
+
+def suite(b: Bench) -> None:
+    elapsed = timed(["uv", "run", "pytest", "-q"], ROOT)
+    b.rows.append(("toolkit test suite (uv run pytest), once", elapsed, ""))
+    print(f"{'toolkit test suite (uv run pytest), once':<44} {elapsed:8.2f} s", flush=True)
+
+
+BENCHES = {
+    "render": render,
+    "gates": gates,
+    "train": train,
+    "tracking": tracking,
+    "update": update,
+    "suite": suite,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=None)
+    parser.add_argument("--suite", action="store_true", help="also time the whole test suite")
+    args = parser.parse_args()
+    names = args.only or [n for n in BENCHES if n != "suite" or args.suite]
+    bench = Bench(args.runs)
+    print(f"slipway benchmarks: {args.runs} runs each, {os.cpu_count()} cores, work dir {bench.work}")
+    for name in names:
+        BENCHES[name](bench)
+
+
+if __name__ == "__main__":
+    main()
