@@ -67,4 +67,5 @@ def run(session: nox.Session, *args: str, **kwargs: Any) -> Any:
     uv = uv_bin()
     if uv is None:
         return session.run(*args, **kwargs)
-    return session.run(uv, "run", "--frozen", "--no-sync", "--quiet", *args, external=True, **kwargs)
+    env = {"UV_PROJECT_ENVIRONMENT": str(PROJECT_ENV.resolve()), **kwargs.pop("env", {})}
+    return session.run(uv, "run", "--frozen", "--no-sync", "--quiet", *args, env=env, external=True, **kwargs)
