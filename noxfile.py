@@ -30,16 +30,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over ci/slipway and hooks/."""
-    session.run_install(
-        "uv",
-        "sync",
-        "--frozen",
-        "--quiet",
-        "--group",
-        "typecheck",
-        env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
-        external=True,
-    )
+    _sync(session, "--no-default-groups", "--group", "typecheck")
     session.run("mypy")
 
 
