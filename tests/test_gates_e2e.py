@@ -34,5 +34,6 @@ def test_bad_slipway_config_fails_in_one_line(default_project: Path, tmp_path: P
     finally:
         pyproject.write_text(original)
     assert result.returncode != 0
-    assert "[tool.slipway] coverage_floor must be an integer 0-100, got 'high'" in result.stderr
-    assert "Traceback" not in result.stderr
+    out = result.stdout + result.stderr
+    assert "[tool.slipway] coverage_floor must be an integer 0-100, got 'high'" in out
+    assert "Traceback" not in out
