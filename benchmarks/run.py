@@ -6,7 +6,8 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
              and the same sessions strictly one after another (`nox -j 1`): the ratio is the figure
   train      cold `nox -s train` in a fresh project; no-op `nox -R -s train` afterwards
   tracking   the train stage with MLflow tracking vs the same fit without it; the evaluate gate
-  update     `copier update` of a default project to a newer template commit
+  update     `copier update` of a default project between release tags (tests/releases.py), as
+             `nox -s template-update` runs it; the session itself; from the previous release
   suite      this repository's whole test suite (`uv run pytest`), once (--suite)
 Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
 """
@@ -23,10 +24,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import copier
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import commit_all, render_project, snapshot_working_tree  # noqa: E402
+from tests.releases import next_release, release_history  # noqa: E402
 
 Timer = Callable[[], float]
 
@@ -145,36 +149,47 @@ def tracking(b: Bench) -> None:
     )
 
 
-def update(b: Bench) -> None:
-    def one() -> float:
-        project = b.fresh()
-        commit_all(project, "rendered")
-        newer = b.work / f"template-next-{b.count}"
-        snapshot_working_tree(newer, tag=None)
-        (newer / "template" / "CHANGELOG-marker.md").write_text("a template change\n")
-        subprocess.run(["git", "add", "-A"], cwd=newer, check=True)
-        subprocess.run(["git", "commit", "-qm", "next"], cwd=newer, check=True)
-        # point the project at the newer template and time the update itself
-        answers = project / ".copier-answers.yml"
-        answers.write_text(answers.read_text().replace(str(b.template), str(newer)))
-        commit_all(project, "use newer template")
-        start = time.perf_counter()
-        timed(
-            [
-                "uvx",
-                "--from",
-                "copier==9.19.1",
-                "copier",
-                "update",
-                "--trust",
-                "--defaults",
-                "--vcs-ref=HEAD",
-            ],
-            project,
-        )
-        return time.perf_counter() - start
+COPIER_UPDATE = [
+    *("uvx", "--from", "copier==9.19.1", "copier", "update", "--trust", "--defaults"),
+    *("--skip-tasks", "--conflict", "inline"),
+]  # what `nox -s template-update` runs
 
-    b.median("copier update (default project)", one)
+
+def update(b: Bench) -> None:
+    """`copier update` between real releases: the working tree (vX.Y.Z) -> one more commit, tagged."""
+    releases = release_history(b.work / "releases")
+    major, minor, patch = releases.new.removeprefix("v").split(".")
+    newer = next_release(releases, f"v{major}.{minor}.{int(patch) + 1}")
+
+    def project(tag: str) -> Path:
+        b.count += 1
+        dest = b.work / f"p{b.count}"
+        copier.run_copy(str(releases.repo), str(dest), defaults=True, unsafe=True, vcs_ref=tag, quiet=True)
+        commit_all(dest, "rendered")
+        return dest
+
+    def reset(dest: Path) -> None:  # back to the committed project, for the next run
+        subprocess.run(["git", "reset", "--quiet", "--hard"], cwd=dest, check=True)
+        subprocess.run(["git", "clean", "-fdq"], cwd=dest, check=True)
+
+    def once(dest: Path, tag: str, cmd: list[str]) -> float:
+        elapsed = timed([*cmd, "--vcs-ref", tag], dest)
+        reset(dest)
+        return elapsed
+
+    recent = project(releases.new)
+    once(recent, newer, COPIER_UPDATE)  # warm uvx's copier
+    b.median(
+        f"copier update {releases.new} -> next (default project)", lambda: once(recent, newer, COPIER_UPDATE)
+    )
+    session = ["uvx", "nox", "-s", "template-update", "--"]
+    once(recent, newer, session)  # warm nox's script-mode env
+    b.median("`nox -s template-update` (update + uv lock)", lambda: once(recent, newer, session))
+    older = project(releases.old)
+    b.median(
+        f"copier update {releases.old} -> {releases.new} (migrations)",
+        lambda: once(older, releases.new, COPIER_UPDATE),
+    )
 
 
 def suite(b: Bench) -> None:

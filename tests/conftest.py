@@ -13,6 +13,8 @@ from typing import Any
 import copier
 import pytest
 
+from tests.releases import current_version
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Quiet, offline-friendly defaults for every tool the rendered projects run.
@@ -33,7 +35,7 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout
 
 
-def snapshot_working_tree(dest: Path, tag: str | None = "v0.1.0") -> Path:
+def snapshot_working_tree(dest: Path, tag: str | None = f"v{current_version()}") -> Path:
     """Commit the working tree (tracked + untracked, not ignored) into a fresh repo at `dest`.
 
     Tests render from this clone, so they see uncommitted edits; the tag lets update tests pin versions.

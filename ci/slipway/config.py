@@ -6,6 +6,7 @@ Light on purpose: nox's own process imports this (no mlflow, pandas or sklearn h
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ class ProjectConfig:
     """Settings of one project; defaults documented beside each field."""
 
     package: str  # import name of the model package under src/ (required)
+    # From [tool.slipway.mlflow] (before 0.2.0 they sat in [tool.slipway]; still read there, with a notice):
     model_name: str = ""  # MLflow experiment and registered model name; empty: the package name
     tracking_uri: str = ""  # MLflow store; empty: sqlite:///<project>/mlflow.db. MLFLOW_TRACKING_URI wins
     coverage_floor: int = 80  # `tests` fails below this line+branch coverage, in percent
@@ -50,8 +52,46 @@ def _paths(key: str, value: Any) -> tuple[str, ...]:
 
 
 def tracking_uri(config: ProjectConfig, root: Path) -> str:
-    """MLFLOW_TRACKING_URI, else `[tool.slipway] tracking_uri`, else SQLite in the project root."""
+    """MLFLOW_TRACKING_URI, else `[tool.slipway.mlflow] tracking_uri`, else SQLite in the project root."""
     return os.environ.get("MLFLOW_TRACKING_URI") or config.tracking_uri or f"sqlite:///{root / 'mlflow.db'}"
+
+
+MLFLOW_KEYS = ("model_name", "tracking_uri")  # [tool.slipway.mlflow]
+_warned: set[str] = set()
+
+
+def _mlflow(table: dict[str, Any], pyproject: Path) -> dict[str, Any]:
+    """`[tool.slipway.mlflow]`, plus (popped from `table`) keys a project still keeps in the old place.
+
+    Before 0.2.0 `model_name` and `tracking_uri` sat in `[tool.slipway]`. They still work there, with a
+    one-line notice, until the 0.2.0 migration (run by `nox -s template-update`) moves them.
+    """
+    raw = table.pop("mlflow", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[tool.slipway.mlflow] must be a table, got {raw!r}")
+    unknown = sorted(set(raw) - set(MLFLOW_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"[tool.slipway.mlflow] unknown key {unknown[0]!r}: expected one of {', '.join(MLFLOW_KEYS)}"
+        )
+    merged = dict(raw)
+    for key in MLFLOW_KEYS:
+        if key not in table:
+            continue
+        if key in raw:
+            raise ConfigError(
+                f"{key} is set in both [tool.slipway] and [tool.slipway.mlflow] of {pyproject}: "
+                "keep the one in [tool.slipway.mlflow] and delete the other"
+            )
+        merged[key] = table.pop(key)
+        if key not in _warned:
+            _warned.add(key)
+            print(
+                f"slipway: [tool.slipway] {key} is deprecated, move it to [tool.slipway.mlflow] "
+                "(the 0.2.0 migration of `nox -s template-update` does it)",
+                file=sys.stderr,
+            )
+    return merged
 
 
 def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
@@ -59,7 +99,8 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     table = dict(_table(pyproject))
     for sub_table in ("gates", "monitor"):
         table.pop(sub_table, None)  # validated by their own readers
-    known = set(ProjectConfig.__dataclass_fields__)
+    mlflow = _mlflow(table, pyproject)
+    known = set(ProjectConfig.__dataclass_fields__) - set(MLFLOW_KEYS)
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -71,10 +112,10 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     floor = table.get("coverage_floor", ProjectConfig.coverage_floor)
     if isinstance(floor, bool) or not isinstance(floor, int) or not 0 <= floor <= 100:
         raise ConfigError(f"[tool.slipway] coverage_floor must be an integer 0-100, got {floor!r}")
-    names = {key: table.get(key, "") for key in ("model_name", "tracking_uri")}
+    names = {key: mlflow.get(key, "") for key in MLFLOW_KEYS}
     for key, value in names.items():
         if not isinstance(value, str):
-            raise ConfigError(f"[tool.slipway] {key} must be a string, got {value!r}")
+            raise ConfigError(f"[tool.slipway.mlflow] {key} must be a string, got {value!r}")
     return ProjectConfig(
         package=package,
         model_name=names["model_name"] or package,
