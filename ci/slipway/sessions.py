@@ -85,6 +85,8 @@ def _tracking(session: nox.Session, config: ProjectConfig) -> None:
             "MLFLOW_EXPERIMENT_NAME": config.model_name,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+            # models list their pip requirements; a copy of uv.lock (~1 MB) in every model is waste
+            "MLFLOW_LOG_UV_FILES": "false",
             "DVC_NO_ANALYTICS": "1",
         }
     )
