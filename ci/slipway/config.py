@@ -29,7 +29,6 @@ class ProjectConfig:
     tracking_uri: str = ""  # MLflow store; empty: sqlite:///<project>/mlflow.db. MLFLOW_TRACKING_URI wins
     coverage_floor: int = 80  # `tests` fails below this line+branch coverage, in percent
     typecheck_paths: tuple[str, ...] = ("src", "tests")  # what `typecheck` hands to mypy
-    lint_paths: tuple[str, ...] = (".",)  # what `lint` hands to ruff
 
 
 def _table(pyproject: Path) -> dict[str, Any]:
@@ -124,7 +123,6 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
         typecheck_paths=_paths(
             "typecheck_paths", table.get("typecheck_paths", list(ProjectConfig.typecheck_paths))
         ),
-        lint_paths=_paths("lint_paths", table.get("lint_paths", list(ProjectConfig.lint_paths))),
     )
 
 
