@@ -210,11 +210,13 @@ class Spec:
     own_venv: bool = False  # True: its own virtualenv, not the shared project environment
 
 
+# Order matters to plain `nox`: sessions start in this order on free cores, so the longest chain
+# (train -> evaluate) starts first and the checks fill the other core around it.
 SESSIONS: dict[str, Spec] = {
-    "lint": Spec(lint, lint.__doc__ or "", default=True, own_venv=True),
+    "train": Spec(train, train.__doc__ or "", default=True),
     "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
     "tests": Spec(tests, tests.__doc__ or "", default=True),
-    "train": Spec(train, train.__doc__ or "", default=True),
+    "lint": Spec(lint, lint.__doc__ or "", default=True, own_venv=True),
     "evaluate": Spec(
         _gate("evaluate"),
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
