@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from typing import Any
 import copier
 import pytest
 
-from tests.releases import current_version
+from tests.releases import copy_working_tree, current_version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,14 +39,8 @@ def snapshot_working_tree(dest: Path, tag: str | None = f"v{current_version()}")
 
     Tests render from this clone, so they see uncommitted edits; the tag lets update tests pin versions.
     """
-    files = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
     dest.mkdir(parents=True)
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file():
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy_working_tree(dest)
     git(dest, "init", "--quiet", "--initial-branch=main")
     git(dest, "add", "--all")
     git(dest, "commit", "--quiet", "--no-verify", "-m", "snapshot of the working tree")

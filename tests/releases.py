@@ -26,6 +26,17 @@ def _git(cwd: Path, *args: str) -> str:
     return result.stdout
 
 
+def copy_working_tree(dest: Path) -> None:
+    """Copy what git sees of the working tree (tracked and untracked, not ignored) into `dest`."""
+    listed = _git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
 def version_of(text: str) -> str:
     found = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
     if found is None:
@@ -56,13 +67,7 @@ def release_history(dest: Path) -> Releases:
         raise RuntimeError(f"no release before {version} in the history of {ROOT}")
     _git(dest, "tag", f"v{old_version}", old_commit)
     # The working tree (tracked and untracked, not ignored) becomes the next commit on main.
-    listed = _git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy_working_tree(dest)
     _git(dest, "add", "--all")
     _git(dest, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", f"release {version}")
     _git(dest, "tag", f"v{version}")
