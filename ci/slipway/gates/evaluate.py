@@ -42,6 +42,7 @@ def fmt(value: float) -> str:
 
 def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float]) -> list[Check]:
     """Absolute bars, judged by MLflow's own validator (`MetricThreshold`)."""
+    import mlflow
     from mlflow.models import MetricThreshold
     from mlflow.models.evaluation import EvaluationResult
     from mlflow.models.evaluation.validation import ModelValidationFailedException
@@ -53,8 +54,6 @@ def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float
                 f"threshold on {bar.metric!r}, but the project's metrics are {', '.join(sorted(metrics))}"
             )
         try:
-            import mlflow
-
             mlflow.validate_evaluation_results(
                 {bar.metric: MetricThreshold(threshold=bar.bound, greater_is_better=bar.greater_is_better)},
                 EvaluationResult(metrics=metrics, artifacts={}),
