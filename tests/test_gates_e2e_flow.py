@@ -96,6 +96,7 @@ def test_rollback_to_an_explicit_version(project: Path) -> None:
     assert "rollback: version 2 is champion again (was version 1)" in out
     result = nox(project, "-s", "rollback", "--", "--to", "9", check=False)
     assert result.returncode != 0
+    assert "slipway rollback: model 'my-model' has no version 9: it has 1, 2" in output(result)
     assert champion(project) == "2"
 
 

@@ -31,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
     target_version = args.to or previous_champion(registry, champion.version)
     if target_version == champion.version:
         raise SlipwayError(f"version {target_version} is already {CHAMPION}")
-    target = registry.get(target_version)
+    known = {version.version: version for version in registry.versions()}
+    if target_version not in known:
+        raise SlipwayError(
+            f"model {project.config.model_name!r} has no version {target_version}: it has {', '.join(known)}"
+        )
+    target = known[target_version]
     if target.tags.get(record.VERDICT_TAG) != "pass":
         raise SlipwayError(f"version {target_version} never passed the evaluate gate: refusing to serve it")
     event = record.Event("rollback", target.version, champion.version)
