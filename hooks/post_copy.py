@@ -34,11 +34,20 @@ def uv() -> str:
     return str(found)
 
 
-def run(*cmd: str) -> None:
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+def start(*cmd: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen[str], *cmd: str) -> None:
+    """Wait for a command started with `start(*cmd)`; fail naming it, with its last line of output."""
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        tail = (stderr or stdout).strip().splitlines()[-1:]
         fail(f"`{' '.join(cmd[:3])} ...` failed: {' '.join(tail)}")
+
+
+def run(*cmd: str) -> None:
+    finish(start(*cmd), *cmd)
 
 
 def ensure_git() -> None:
@@ -59,13 +68,17 @@ def track_with_dvc(out: Path) -> None:
 
 def main(task: str) -> None:
     ensure_git()
-    run(uv(), "lock", "--quiet")
+    lock = (uv(), "lock", "--quiet")
+    locking = start(*lock)  # independent of the data: both at once
     name = DATASETS[task]
     out = Path("data/raw") / f"{name}.csv"
-    if not out.exists():
-        write_example_data(out, name)
+    try:
+        if not out.exists():
+            write_example_data(out, name)
+    finally:
+        finish(locking, *lock)
     if not out.with_name(out.name + ".dvc").exists():
-        track_with_dvc(out)
+        track_with_dvc(out)  # needs the lock file: DVC comes from the project's locked `pipeline` group
 
 
 if __name__ == "__main__":
