@@ -16,6 +16,7 @@ from typing import Any
 
 from slipway.config import GatesConfig, ProjectConfig, load_gates, load_project, tracking_uri
 from slipway.errors import SlipwayError
+from slipway.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class Project:
     @property
     def tracking_uri(self) -> str:
         return tracking_uri(self.config, self.root)
+
+    def registry(self) -> Registry:
+        """The project's registered model in its tracking store."""
+        return Registry(self.config.model_name, self.tracking_uri)
 
     def module(self, name: str) -> ModuleType:
         try:

@@ -12,7 +12,7 @@ import argparse
 from slipway.errors import SlipwayError
 from slipway.gates import record
 from slipway.project import Project
-from slipway.registry import CHALLENGER, CHAMPION, Registry
+from slipway.registry import CHALLENGER, CHAMPION
 
 LINEAGE_PREFIXES = ("git_", "data_md5.", "params_hash", "slipway.gate")
 
@@ -20,7 +20,7 @@ LINEAGE_PREFIXES = ("git_", "data_md5.", "params_hash", "slipway.gate")
 def run(args: argparse.Namespace) -> int:
     del args
     project = Project.load()
-    registry = Registry(project.config.model_name, project.tracking_uri)
+    registry = project.registry()
     candidate = project.candidate()
     champion = registry.alias(CHAMPION)
     if champion is not None and champion.run_id == candidate.run_id:

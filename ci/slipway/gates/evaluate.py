@@ -122,7 +122,7 @@ def report(checks: list[Check]) -> None:
 def run(args: argparse.Namespace) -> int:
     del args
     project = Project.load()
-    registry = Registry(project.config.model_name, project.tracking_uri)
+    registry = project.registry()
     candidate = project.candidate()
     features, target = project.holdout()
     y = np.asarray(target, dtype=float)

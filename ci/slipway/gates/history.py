@@ -6,13 +6,13 @@ import argparse
 
 from slipway.gates import record, table
 from slipway.project import Project
-from slipway.registry import CHAMPION, Registry
+from slipway.registry import CHAMPION
 
 
 def run(args: argparse.Namespace) -> int:
     del args
     project = Project.load()
-    registry = Registry(project.config.model_name, project.tracking_uri)
+    registry = project.registry()
     events = record.events(registry)
     if not events:
         print(f"history: model {project.config.model_name!r} has never been promoted")

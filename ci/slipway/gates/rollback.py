@@ -24,7 +24,7 @@ def previous_champion(registry: Registry, current: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load()
-    registry = Registry(project.config.model_name, project.tracking_uri)
+    registry = project.registry()
     champion = registry.alias(CHAMPION)
     if champion is None:
         raise SlipwayError(f"model {project.config.model_name!r} has no {CHAMPION}: nothing to roll back")

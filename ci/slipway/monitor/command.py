@@ -28,12 +28,12 @@ def _read(path: Path, what: str) -> Any:
 
 def _champion_scores(project: Any, result: Any, reference: Any, batch: Any) -> tuple[Any, Any] | None:
     """The champion's scores on both tables, or None with a note saying why not."""
-    from slipway.registry import CHAMPION, Registry
+    from slipway.registry import CHAMPION
 
     if result.missing_columns or result.dtype_changes:
         result.prediction_note = "the batch's columns do not match the reference"
         return None
-    champion = Registry(project.config.model_name, project.tracking_uri).alias(CHAMPION)
+    champion = project.registry().alias(CHAMPION)
     if champion is None:
         result.prediction_note = f"model {project.config.model_name!r} has no {CHAMPION} yet"
         return None
