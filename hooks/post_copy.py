@@ -10,6 +10,7 @@ Usage: python post_copy.py ML_TASK   (cwd: the project)
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,9 @@ HOOKS = Path(__file__).resolve().parent
 DATASETS = {"classification": "breast_cancer", "regression": "diabetes"}
 # The version the example CSV is written with; pinned so every copy writes the same bytes.
 SKLEARN = "scikit-learn==1.9.1"
+# Where the nox sessions keep the project's bytecode (slipway.environment.PYCACHE): what the copy
+# task compiles there, the first `nox` does not compile again.
+PYCACHE = Path(".nox") / "pycache"
 
 
 def fail(message: str) -> NoReturn:
@@ -34,8 +38,8 @@ def uv() -> str:
     return str(found)
 
 
-def start(*cmd: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(*cmd: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def finish(process: subprocess.Popen[str], *cmd: str) -> None:
@@ -46,8 +50,8 @@ def finish(process: subprocess.Popen[str], *cmd: str) -> None:
         fail(f"`{' '.join(cmd[:3])} ...` failed: {' '.join(tail)}")
 
 
-def run(*cmd: str) -> None:
-    finish(start(*cmd), *cmd)
+def run(*cmd: str, env: dict[str, str] | None = None) -> None:
+    finish(start(*cmd, env=env), *cmd)
 
 
 def ensure_git() -> None:
@@ -62,8 +66,12 @@ def write_example_data(out: Path, name: str) -> None:
 
 
 def track_with_dvc(out: Path) -> None:
-    """`dvc add`, with the DVC the project's lock file pins (its `pipeline` group)."""
-    run(uv(), "run", "--quiet", "--frozen", "--only-group", "pipeline", "dvc", "add", "--quiet", str(out))
+    """`dvc add` with the DVC uv.lock pins, from the project's `.venv` synced as `nox` syncs it.
+
+    So the first `nox` finds the environment ready and DVC's bytecode compiled.
+    """
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(PYCACHE.resolve()), "PYTHONDONTWRITEBYTECODE": ""}
+    run(uv(), "run", "--quiet", "--frozen", "--all-groups", "dvc", "add", "--quiet", str(out), env=env)
 
 
 def main(task: str) -> None:

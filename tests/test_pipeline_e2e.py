@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shutil
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import commit_all, git, nox, output, render_project, run
 
@@ -64,6 +66,49 @@ def test_param_change_reruns_only_what_depends_on_it(trained: Path) -> None:
         assert "Running stage 'evaluate'" in out
     finally:
         params.write_text(original)
+        nox(trained, "-s", "train")
+
+
+def package_imports(src: Path, module: str) -> set[str]:
+    """Modules of the project's package that `module` imports, directly or through each other."""
+    package = module.split(".")[0]
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((src / (name.replace(".", "/") + ".py")).read_text())
+        todo += [
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{package}.")
+        ]
+    return seen
+
+
+def test_every_stage_depends_on_the_code_it_runs(trained: Path) -> None:
+    """DVC skips a stage whose deps are unchanged: a module missing from deps would go stale."""
+    stages = yaml.safe_load((trained / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        module = stage["cmd"].split()[2]  # python -m MODULE ...
+        needed = {f"src/{mod.replace('.', '/')}.py" for mod in package_imports(trained / "src", module)}
+        assert needed <= set(stage["deps"]), f"stage {name} lacks {sorted(needed - set(stage['deps']))}"
+    assert "src/my_model/tracking.py" in stages["evaluate"]["deps"]  # the walk reaches beyond the stage
+
+
+def test_code_change_reruns_the_stages_that_import_it(trained: Path) -> None:
+    tracking = trained / "src" / "my_model" / "tracking.py"
+    original = tracking.read_text()
+    try:
+        tracking.write_text(original + "\n# a reviewer's note changes the file, so its stages re-run\n")
+        out = output(nox(trained, "-s", "train"))
+        assert "Stage 'featurize' didn't change, skipping" in out
+        assert "Running stage 'train'" in out
+        assert "Running stage 'evaluate'" in out
+    finally:
+        tracking.write_text(original)
         nox(trained, "-s", "train")
 
 

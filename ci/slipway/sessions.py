@@ -215,8 +215,8 @@ class Spec:
 SESSIONS: dict[str, Spec] = {
     "train": Spec(train, train.__doc__ or "", default=True),
     "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
-    "tests": Spec(tests, tests.__doc__ or "", default=True),
     "lint": Spec(lint, lint.__doc__ or "", default=True, own_venv=True),
+    "tests": Spec(tests, tests.__doc__ or "", default=True),
     "evaluate": Spec(
         _gate("evaluate"),
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from slipway.gates.metrics import Array, Metric
 
@@ -42,6 +41,8 @@ def paired_bootstrap(
     seed: int,
 ) -> Comparison:
     """Point improvement and its percentile confidence interval over resampled holdout rows."""
+    from scipy import stats  # ~1 s to import; only needed once a champion exists
+
     rows = np.arange(len(y))
 
     def statistic(index: Array) -> float:
