@@ -332,6 +332,39 @@ def test_ci_all_green_needs_every_job(project: Path) -> None:
     assert "contains(needs.*.result, 'failure')" in gate["steps"][0]["if"]
 
 
+# What decides each cached path's contents: its key must hash these files, so a cache can be
+# reused only while they are unchanged (restore-keys may start from an older one where an entry
+# is checked before use: bytecode against its source, DVC files by their content hash).
+CACHE_INPUTS = {
+    ".nox/pycache": "uv.lock",
+    ".mypy_cache": "uv.lock",
+    "~/.cache/pre-commit": ".pre-commit-config.yaml",
+    ".dvc/cache/files": "dvc.lock",
+}
+
+
+def test_caches_are_keyed_by_what_fills_them(project: Path) -> None:
+    cached: set[str] = set()
+    for name in GENERATED:
+        for job, step in steps(load(project / ".github" / "workflows" / name)):
+            if not step.get("uses", "").startswith("actions/cache@"):
+                continue
+            where = f"{name}, job {job}"
+            assert name != "deploy.yml", f"{where}: production deploys start from nothing cached"
+            key = step["with"]["key"]
+            assert "runner.os" in key, where
+            assert "PYTHON_VERSION" in key or "matrix.python" in key, where
+            hashed = re.search(r"hashFiles\(([^)]*)\)", key)
+            assert hashed, f"{where}: key hashes no file"
+            for path in step["with"]["path"].split():
+                assert path in CACHE_INPUTS, f"{where}: {path} is cached but nothing says when it is stale"
+                assert f"'{CACHE_INPUTS[path]}'" in hashed[1], f"{where}: {path} key lacks {CACHE_INPUTS[path]}"
+                cached.add(path)
+            if "~/.cache/pre-commit" in step["with"]["path"]:
+                assert "restore-keys" not in step["with"], f"{where}: old hook envs would pile up"
+    assert cached == set(CACHE_INPUTS)
+
+
 # ---- this repository and the judges themselves ---------------------------------------------------
 
 
