@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,49 @@ from tests.conftest import run
 pytestmark = pytest.mark.e2e
 
 
+DEFAULT_GATES = ("train", "typecheck", "lint", "tests", "evaluate")
+BROKEN_TEST = """
+
+def test_deliberately_broken() -> None:
+    assert sorted([2, 1]) == [2, 1], "a bug the cached run must not hide"
+"""
+
+
+def summary(out: str) -> dict[str, str]:
+    """nox's closing list, `* SESSION: STATUS, took ...` -> {session: status}."""
+    lines = out[out.rindex("nox > Ran ") :].splitlines()[1:]
+    return dict(line.removeprefix("nox > * ").split(",")[0].split(": ") for line in lines if "* " in line)
+
+
+def blocks(out: str) -> dict[str, str]:
+    """nox's parallel log, one block per session under a `========== ✓ NAME: STATUS` header."""
+    parts = re.split(r"^={10} \S+ ([\w-]+): .*$", out, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
 def test_default_gates_pass(default_project: Path) -> None:
     result = run(default_project, "uvx", "nox")
     out = result.stdout + result.stderr
-    for session in ("lint", "typecheck", "tests"):
-        assert f"* {session}: success" in out
+    assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success")
+
+
+def test_failing_gate_is_named_last_and_the_others_still_run(default_project: Path) -> None:
+    """Plain `nox` runs the gates side by side, each log in one block; a failure ends the summary."""
+    run(default_project, "uvx", "nox")  # green, caches warm
+    test_file = default_project / "tests" / "unit" / "test_params.py"
+    original = test_file.read_text()
+    try:
+        test_file.write_text(original + BROKEN_TEST)
+        result = run(default_project, "uvx", "nox", check=False)
+    finally:
+        test_file.write_text(original)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert summary(out) == {**dict.fromkeys(DEFAULT_GATES, "success"), "tests": "failed"}
+    logs = blocks(out)
+    assert set(logs) == set(DEFAULT_GATES)
+    assert "a bug the cached run must not hide" in logs["tests"]
+    assert all("test_deliberately_broken" not in logs[name] for name in DEFAULT_GATES if name != "tests")
 
 
 def test_sessions_are_listed_with_the_public_names(default_project: Path) -> None:

@@ -358,7 +358,8 @@ def test_caches_are_keyed_by_what_fills_them(project: Path) -> None:
             assert hashed, f"{where}: key hashes no file"
             for path in step["with"]["path"].split():
                 assert path in CACHE_INPUTS, f"{where}: {path} is cached but nothing says when it is stale"
-                assert f"'{CACHE_INPUTS[path]}'" in hashed[1], f"{where}: {path} key lacks {CACHE_INPUTS[path]}"
+                needed = CACHE_INPUTS[path]
+                assert f"'{needed}'" in hashed[1], f"{where}: {path} key lacks {needed}"
                 cached.add(path)
             if "~/.cache/pre-commit" in step["with"]["path"]:
                 assert "restore-keys" not in step["with"], f"{where}: old hook envs would pile up"
