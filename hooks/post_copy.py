@@ -1,7 +1,8 @@
-"""Copier task: finish a rendered project (git repository, example data in DVC, lock file).
+"""Copier task: finish a rendered project (git repository, example data in DVC, lock file, .venv).
 
 Runs with copier's own Python and the standard library only; every step is idempotent and writes
-nothing that depends on the path or the time (two copies are byte-identical: tests/test_update.py).
+nothing that depends on the path or the time (two copies are byte-identical: tests/test_update.py),
+outside what git ignores: the `.venv` it syncs for the first `nox`, and that run's bytecode cache.
 copier.yml runs it on the first copy only, never on `copier update`: update renders throwaway copies
 of the old and new template and deletes from the project what only the old copy has, so a task there
 must not differ between versions (and would cost ~10 s per copy).
