@@ -11,6 +11,7 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
              `nox -s template-update` runs it; the session itself; from the previous release
   suite      this repository's whole test suite (`uv run pytest`), once (--suite)
 Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
+The fast-gates figures in one run: --only gates train suite
 """
 
 from __future__ import annotations

@@ -211,7 +211,8 @@ class Spec:
 
 
 # Order matters to plain `nox`: sessions start in this order on free cores, so the longest chain
-# (train -> evaluate) starts first and the checks fill the other core around it.
+# (train -> evaluate) starts first and the checks fill the other core around it. `tests` comes
+# after `lint`: by then the pipeline has compiled the bytecode both import (pandas, sklearn, mlflow).
 SESSIONS: dict[str, Spec] = {
     "train": Spec(train, train.__doc__ or "", default=True),
     "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
