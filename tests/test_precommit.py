@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from slipway.hooks import check_data_in_dvc, check_params, check_tracking_uri
+from slipway.hooks import check_data_in_dvc, check_params, check_stage_deps, check_tracking_uri
 
 from tests.conftest import Render, git, run
 
@@ -235,6 +235,83 @@ def test_invalid_params_file_is_refused(
     assert out[0].startswith(problem)
 
 
+# ---- check-stage-deps ----------------------------------------------------------------------------
+
+STAGE_DVC_YAML = """\
+stages:
+  train:
+    cmd: uv run python -u -m pkg.stages.train ${data.raw}
+    deps: [src/pkg/stages/train.py, src/pkg/model.py]
+  report:
+    cmd: python scripts/report.py
+    deps: [scripts/report.py, src/pkg]
+  per_fold:
+    foreach: [1, 2]
+    do:
+      cmd: python -m pkg.stages.fold ${item}
+      deps: [src/pkg/stages/fold.py]
+  shell:
+    cmd: echo done
+"""
+
+STAGE_SOURCES = {
+    "src/pkg/__init__.py": "",
+    "src/pkg/stages/__init__.py": "",
+    # relative and absolute imports, one inside a function; typing-only and installed ones ignored
+    "src/pkg/stages/train.py": (
+        "from typing import TYPE_CHECKING\n\nimport numpy\n\nfrom ..model import fit\n\n"
+        "if TYPE_CHECKING:\n    from pkg.typing_only import Alias\n\n\n"
+        "def main() -> None:\n    from pkg import features\n"
+    ),
+    "src/pkg/model.py": "from pkg.params import load\n",
+    "src/pkg/params.py": "",
+    "src/pkg/features.py": "",
+    "src/pkg/typing_only.py": "",
+    "src/pkg/stages/fold.py": "import pkg.params\n",
+    "scripts/report.py": "from pkg import features, params\n",
+}
+
+
+def stage_project(root: Path) -> Path:
+    for name, text in STAGE_SOURCES.items():
+        write(root, name, text)
+    return write(root, "dvc.yaml", STAGE_DVC_YAML)
+
+
+def test_stage_deps_name_each_unlisted_module_and_who_imports_it(tmp_path: Path) -> None:
+    missing = check_stage_deps.missing(stage_project(tmp_path))
+    found = {(m.stage, str(m.file), str(m.imported_by)) for m in missing}
+    assert found == {
+        ("train", "src/pkg/params.py", "src/pkg/model.py"),  # followed through model.py
+        ("train", "src/pkg/features.py", "src/pkg/stages/train.py"),  # imported inside main()
+        ("per_fold", "src/pkg/params.py", "src/pkg/stages/fold.py"),  # a foreach stage's `do`
+    }  # report: scripts/ file listed, pkg covered by its directory; shell stage: no Python
+
+
+def test_stage_deps_hook_runs_on_the_pipeline_above_a_changed_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert check_stage_deps.main(["src/pkg/model.py"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3  # in stage order, then by file
+    assert lines[1] == (
+        "dvc.yaml: stage 'train' runs src/pkg/params.py (imported by src/pkg/model.py) but its deps do "
+        "not list it — add it to deps, or DVC skips the stage when that file changes"
+    )
+    (tmp_path / "dvc.yaml").write_text(
+        STAGE_DVC_YAML.replace(
+            "src/pkg/model.py]", "src/pkg/model.py, src/pkg/params.py, src/pkg/features.py]"
+        ).replace("[src/pkg/stages/fold.py]", "[src/pkg/stages/fold.py, src/pkg/params.py]")
+    )
+    assert check_stage_deps.main(["dvc.yaml"]) == 0
+    assert check_stage_deps.main(["README.md"]) == 0  # nothing under a pipeline: nothing to check
+    (tmp_path / "src/pkg/model.py").write_text("def broken(:\n")
+    assert check_stage_deps.main(["src/pkg/model.py"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1].startswith("dvc.yaml: cannot be checked (SyntaxError)")
+
+
 # ---- check-tracking-uri --------------------------------------------------------------------------
 
 BAD_SOURCE = {
@@ -341,6 +418,15 @@ def scratch_repo(tmp_path: Path) -> Path:
             {"params.yaml": PARAMS, "dvc.yaml": DVC_YAML},
             {"params.yaml": PARAMS + "lr: 0.1\n", "dvc.yaml": DVC_YAML},
             "params.yaml: parameter 'lr' is not used by any stage of dvc.yaml",
+        ),
+        (
+            "check-stage-deps",
+            {
+                "dvc.yaml": "stages:\n  t:\n    cmd: python t.py\n    deps: [t.py, m.py]\n",
+                "t.py": "import m\n",
+            },
+            {"m.py": "import n\n", "n.py": ""},
+            "dvc.yaml: stage 't' runs n.py (imported by m.py) but its deps do not list it",
         ),
         (
             "check-tracking-uri",
