@@ -16,6 +16,7 @@ from pathlib import Path
 
 import copier
 import pytest
+from slipway.hooks import check_stage_deps
 
 from tests.conftest import ROOT, commit_all, git, nox, output, run
 from tests.releases import Releases, next_release, release_history
@@ -231,9 +232,31 @@ def test_update_from_the_last_release_keeps_every_edit(releases: Releases, proje
     listed = nox(dest, "-l")
     assert "template-update" in output(listed)
     assert "notes" in output(listed)
+    # The new check-stage-deps hook finds the deps the old dvc.yaml (the project's own) lacks and
+    # names each; the team adds them, as the CHANGELOG says, and the gates pass.
+    linted = nox(dest, "-s", "lint", check=False)
+    named = {
+        match.groups()
+        for match in re.finditer(r"^dvc\.yaml: stage '([\w-]+)' runs (\S+) ", output(linted), re.MULTILINE)
+    }
+    missing = check_stage_deps.missing(dest / "dvc.yaml")
+    assert linted.returncode != 0
+    assert named == {(problem.stage, str(problem.file)) for problem in missing} != set()
+    add_stage_deps(dest / "dvc.yaml", missing)
+    commit_all(dest, "dvc.yaml: list what each stage imports")
     result = nox(dest, "-s", "lint", "typecheck", "tests", check=False)
     assert result.returncode == 0, output(result)[-4000:]
     assert "[tool.slipway] model_name is deprecated" not in output(result)  # moved, not left behind
+
+
+def add_stage_deps(dvc_yaml: Path, missing: list[check_stage_deps.Missing]) -> None:
+    """What the hook's message asks for: each named file added to its stage's deps (comments kept)."""
+    lines = dvc_yaml.read_text().splitlines(keepends=True)
+    for problem in missing:
+        stage = lines.index(f"  {problem.stage}:\n")
+        deps = next(i for i in range(stage, len(lines)) if lines[i] == "    deps:\n")
+        lines.insert(deps + 1, f"      - {problem.file}\n")
+    dvc_yaml.write_text("".join(lines))
 
 
 # ---- conflicts: reported by the session, refused by the hook ----------------------------------
