@@ -37,8 +37,13 @@ def _use_project_env(session: nox.Session, uv: str) -> None:
         env={"UV_PROJECT_ENVIRONMENT": str(env_dir)},
         external=True,
     )  # fmt: skip
-    session.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE.resolve())
-    session.env["PYTHONDONTWRITEBYTECODE"] = ""  # empty = unset: bytecode goes to the prefix above
+    session.env.update(bytecode_cache())
+
+
+def bytecode_cache() -> dict[str, str]:
+    """Environment that keeps compiled bytecode in `.nox/pycache`, even where the machine sets
+    PYTHONDONTWRITEBYTECODE (an empty value unsets it), so each module compiles once per project."""
+    return {"PYTHONPYCACHEPREFIX": str(PYCACHE.resolve()), "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def sync(session: nox.Session, *groups: str, project: bool = True) -> None:

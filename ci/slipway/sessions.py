@@ -14,7 +14,7 @@ from pathlib import Path
 import nox
 
 from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
-from slipway.environment import run, shares_project_env, sync, uv_bin
+from slipway.environment import bytecode_cache, run, shares_project_env, sync, uv_bin
 
 SessionFunc = Callable[[nox.Session], None]
 
@@ -45,7 +45,8 @@ def lint(session: nox.Session) -> None:
     untracked = [name for name in others.split("\0") if name]
     # nox points uv at the session venv (UV_PYTHON, UV_PROJECT_ENVIRONMENT): unset them, or
     # pre-commit-uv installs every hook into this venv, and the next `uv sync` deletes them again.
-    env: dict[str, str | None] = {"UV_PYTHON": None, "UV_PROJECT_ENVIRONMENT": None}
+    # Hooks are Python processes too: their bytecode is kept with the project's.
+    env: dict[str, str | None] = {"UV_PYTHON": None, "UV_PROJECT_ENVIRONMENT": None, **bytecode_cache()}
     if not untracked:
         session.run("pre-commit", "run", *session.posargs, "--all-files", "--show-diff-on-failure", env=env)
         return
