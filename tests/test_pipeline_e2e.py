@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,17 +55,28 @@ def test_second_train_reruns_no_stage(trained: Path) -> None:
         assert f"Stage '{stage}' didn't change, skipping" in out
 
 
-def test_param_change_reruns_only_what_depends_on_it(trained: Path) -> None:
-    params = trained / "params.yaml"
-    original = params.read_text()
+@pytest.mark.parametrize(
+    ("changed", "edit"),
+    [
+        ("params.yaml", lambda text: text.replace("min_samples_leaf: 2", "min_samples_leaf: 3")),
+        ("src/my_model/tracking.py", lambda text: text + "\n# a reviewer's note changes the file\n"),
+    ],
+    ids=["a model param", "a module the train and evaluate stages import"],
+)
+def test_change_reruns_only_the_stages_that_depend_on_it(
+    trained: Path, changed: str, edit: Callable[[str], str]
+) -> None:
+    path = trained / changed
+    original = path.read_text()
     try:
-        params.write_text(original.replace("min_samples_leaf: 2", "min_samples_leaf: 3"))
+        path.write_text(edit(original))
+        assert path.read_text() != original
         out = output(nox(trained, "-s", "train"))
         assert "Stage 'featurize' didn't change, skipping" in out
         assert "Running stage 'train'" in out
         assert "Running stage 'evaluate'" in out
     finally:
-        params.write_text(original)
+        path.write_text(original)
         nox(trained, "-s", "train")
 
 
@@ -74,20 +85,6 @@ def test_every_stage_depends_on_the_code_it_runs(trained: Path) -> None:
     assert check_stage_deps.missing(trained / "dvc.yaml") == []
     stages = yaml.safe_load((trained / "dvc.yaml").read_text())["stages"]
     assert "src/my_model/tracking.py" in stages["evaluate"]["deps"]  # imported, not run directly
-
-
-def test_code_change_reruns_the_stages_that_import_it(trained: Path) -> None:
-    tracking = trained / "src" / "my_model" / "tracking.py"
-    original = tracking.read_text()
-    try:
-        tracking.write_text(original + "\n# a reviewer's note changes the file, so its stages re-run\n")
-        out = output(nox(trained, "-s", "train"))
-        assert "Stage 'featurize' didn't change, skipping" in out
-        assert "Running stage 'train'" in out
-        assert "Running stage 'evaluate'" in out
-    finally:
-        tracking.write_text(original)
-        nox(trained, "-s", "train")
 
 
 def md5(path: Path) -> str:
