@@ -252,6 +252,12 @@ stages:
       deps: [src/pkg/stages/fold.py]
   shell:
     cmd: echo done
+  inline:
+    cmd: python -c "import pkg.features"
+  nested:
+    wdir: sub
+    cmd: python -m job --out ../reports
+    deps: [job.py]
 """
 
 STAGE_SOURCES = {
@@ -264,11 +270,14 @@ STAGE_SOURCES = {
         "def main() -> None:\n    from pkg import features\n"
     ),
     "src/pkg/model.py": "from pkg.params import load\n",
-    "src/pkg/params.py": "",
+    "src/pkg/params.py": "import typing\n\nif not typing.TYPE_CHECKING:\n    import pkg.runtime\n",
+    "src/pkg/runtime.py": "",
     "src/pkg/features.py": "",
     "src/pkg/typing_only.py": "",
     "src/pkg/stages/fold.py": "import pkg.params\n",
     "scripts/report.py": "from pkg import features, params\n",
+    "sub/job.py": "from helper import name\n",  # a stage with `wdir: sub` runs (and imports) there
+    "sub/helper.py": "name = 1\n",
 }
 
 
@@ -285,7 +294,10 @@ def test_stage_deps_name_each_unlisted_module_and_who_imports_it(tmp_path: Path)
         ("train", "src/pkg/params.py", "src/pkg/model.py"),  # followed through model.py
         ("train", "src/pkg/features.py", "src/pkg/stages/train.py"),  # imported inside main()
         ("per_fold", "src/pkg/params.py", "src/pkg/stages/fold.py"),  # a foreach stage's `do`
-    }  # report: scripts/ file listed, pkg covered by its directory; shell stage: no Python
+        ("train", "src/pkg/runtime.py", "src/pkg/params.py"),  # `if not TYPE_CHECKING:` runs
+        ("per_fold", "src/pkg/runtime.py", "src/pkg/params.py"),
+        ("nested", "sub/helper.py", "sub/job.py"),  # found and listed relative to its wdir
+    }  # report: scripts/ file listed, pkg covered by its directory; shell and inline: no file
 
 
 def test_stage_deps_hook_runs_on_the_pipeline_above_a_changed_file(
@@ -295,15 +307,16 @@ def test_stage_deps_hook_runs_on_the_pipeline_above_a_changed_file(
     monkeypatch.chdir(tmp_path)
     assert check_stage_deps.main(["src/pkg/model.py"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3  # in stage order, then by file
+    assert len(lines) == 6  # in stage order, then by file
     assert lines[1] == (
         "dvc.yaml: stage 'train' runs src/pkg/params.py (imported by src/pkg/model.py) but its deps do "
         "not list it — add it to deps, or DVC skips the stage when that file changes"
     )
     (tmp_path / "dvc.yaml").write_text(
-        STAGE_DVC_YAML.replace(
-            "src/pkg/model.py]", "src/pkg/model.py, src/pkg/params.py, src/pkg/features.py]"
-        ).replace("[src/pkg/stages/fold.py]", "[src/pkg/stages/fold.py, src/pkg/params.py]")
+        STAGE_DVC_YAML.replace("src/pkg/model.py]", "src/pkg/model.py, src/pkg/features.py, PARAMS]")
+        .replace("[src/pkg/stages/fold.py]", "[src/pkg/stages/fold.py, PARAMS]")
+        .replace("PARAMS", "src/pkg/params.py, src/pkg/runtime.py")
+        .replace("[job.py]", "[job.py, helper.py]")
     )
     assert check_stage_deps.main(["dvc.yaml"]) == 0
     assert check_stage_deps.main(["README.md"]) == 0  # nothing under a pipeline: nothing to check

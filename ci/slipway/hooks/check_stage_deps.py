@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ import yaml
 
 from slipway.hooks import report
 
-PYTHON_OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "-c"})
+PYTHON_OPTIONS_WITH_VALUE = frozenset({"-X", "-W"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ def _entry(command: str) -> tuple[str, str] | None:
     else:
         return None
     while rest and rest[0].startswith("-") and rest[0] != "-m":
+        if rest[0] == "-c":
+            return None  # inline code: no file to follow
         rest = rest[2:] if rest[0] in PYTHON_OPTIONS_WITH_VALUE else rest[1:]
     if len(rest) >= 2 and rest[0] == "-m":
         return "module", rest[1]
@@ -61,10 +64,11 @@ def _entry(command: str) -> tuple[str, str] | None:
 
 
 class _Finder:
-    """Resolves module names to project files (under `src/`, then beside dvc.yaml)."""
+    """Resolves module names to project files: under `src/`, then beside it, in the stage's working
+    directory first, then in the directory of dvc.yaml."""
 
-    def __init__(self, root: Path) -> None:
-        self.roots = [root / "src", root]
+    def __init__(self, *directories: Path) -> None:
+        self.roots = list(dict.fromkeys(root for d in directories for root in (d / "src", d)))
 
     def find(self, name: str) -> Module | None:
         parts = name.split(".")
@@ -108,10 +112,16 @@ def _absolute(module: Module, level: int, name: str | None) -> str | None:
 
 def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
     for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
             yield from (n for child in node.orelse for n in _runtime_imports_of(child))
             continue
         yield from _runtime_imports_of(node)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """`TYPE_CHECKING` or `typing.TYPE_CHECKING`: true only for type checkers, never at run time."""
+    name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+    return name == "TYPE_CHECKING"
 
 
 def _runtime_imports_of(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -121,9 +131,9 @@ def _runtime_imports_of(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
         yield from _runtime_imports(node)
 
 
-def _stage_files(root: Path, command: str) -> list[tuple[Path, Path | None]]:
+def _stage_files(root: Path, wdir: Path, command: str) -> list[tuple[Path, Path | None]]:
     """(file, imported_by) for the entry file of a command and every project file it imports."""
-    finder = _Finder(root)
+    finder = _Finder(wdir, root)
     entry = _entry(command)
     if entry is None or "${" in entry[1]:
         return []
@@ -131,7 +141,7 @@ def _stage_files(root: Path, command: str) -> list[tuple[Path, Path | None]]:
     if kind == "module":
         start = finder.find(target)
     else:
-        path = root / target
+        path = _norm(wdir / target)
         start = Module(path.stem, path, is_package=False) if path.is_file() else None
     if start is None:
         return []
@@ -160,18 +170,23 @@ def _commands(stage: dict[str, Any]) -> list[str]:
     return [cmd] if isinstance(cmd, str) else [c for c in cmd if isinstance(c, str)]
 
 
+def _norm(path: Path) -> Path:
+    return Path(os.path.normpath(path))
+
+
 def missing(dvc_yaml: Path) -> list[Missing]:
     """Project files each stage runs but does not list in its deps."""
     root = dvc_yaml.parent
     pipeline = yaml.safe_load(dvc_yaml.read_text())
     problems = []
     for name, stage in _stages(pipeline):
-        deps = [root / dep for dep in stage.get("deps", []) if isinstance(dep, str) and "${" not in dep]
+        wdir = _norm(root / str(stage.get("wdir", ".")))  # cmd runs there; deps are relative to it
+        deps = [_norm(wdir / d) for d in stage.get("deps", []) if isinstance(d, str) and "${" not in d]
         for command in _commands(stage):
-            for file, imported_by in sorted(_stage_files(root, command), key=lambda pair: pair[0]):
+            for file, imported_by in sorted(_stage_files(root, wdir, command), key=lambda pair: pair[0]):
                 if not any(dep == file or dep in file.parents for dep in deps):
-                    by = imported_by.relative_to(root) if imported_by else None
-                    problems.append(Missing(name, file.relative_to(root), by))
+                    by = Path(os.path.relpath(imported_by, root)) if imported_by else None
+                    problems.append(Missing(name, Path(os.path.relpath(file, root)), by))
     return problems
 
 
