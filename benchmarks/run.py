@@ -70,6 +70,11 @@ class Bench:
         print(f"{name:<44} {value:8.2f} s   ({spread}) {note}", flush=True)
         return value
 
+    def figure(self, name: str, value: float, note: str = "") -> None:
+        """A figure measured once or derived from medians, printed like the medians."""
+        self.rows.append((name, value, note))
+        print(f"{name:<44} {value:8.2f} s   {f'({note})' if note else ''}", flush=True)
+
     def ratio(self, name: str, value: float, baseline: float) -> None:
         self.rows.append((name, value / baseline, "ratio"))
         print(f"{name:<44} {value / baseline:8.2f} x", flush=True)
@@ -99,8 +104,7 @@ def gates(b: Bench) -> None:
     parallel = b.record("fresh project: `nox` (default gates green)", runs["parallel"])
     sequential = b.record("fresh project: `nox -j 1` (same, sequential)", runs["sequential"])
     b.ratio("sequential / default", sequential, parallel)
-    b.rows.append(("copy -> default gates green", copy + parallel, "sum of the medians above"))
-    print(f"{'copy -> default gates green':<44} {copy + parallel:8.2f} s   (sum of medians)", flush=True)
+    b.figure("copy -> default gates green", copy + parallel, "sum of the medians above")
     project = b.fresh()
     timed(["uvx", "nox"], project)
     warm = b.median("warm `nox` re-run, nothing changed", lambda: timed(["uvx", "nox"], project))
@@ -152,8 +156,7 @@ def tracking(b: Bench) -> None:
         "same fit without tracking",
         lambda: timed([*uv_run, "-c", FIT_ONLY.format(pkg="my_model")], project, env),
     )
-    b.rows.append(("tracking overhead per pipeline run", with_mlflow - without, "difference of medians"))
-    print(f"{'tracking overhead per pipeline run':<44} {with_mlflow - without:8.2f} s", flush=True)
+    b.figure("tracking overhead per pipeline run", with_mlflow - without, "difference of medians")
     b.median(
         "evaluate gate (`nox -R -s evaluate`)", lambda: timed(["uvx", "nox", "-R", "-s", "evaluate"], project)
     )
@@ -204,8 +207,7 @@ def update(b: Bench) -> None:
 
 def suite(b: Bench) -> None:
     elapsed = timed(["uv", "run", "pytest", "-q"], ROOT)
-    b.rows.append(("toolkit test suite (uv run pytest), once", elapsed, ""))
-    print(f"{'toolkit test suite (uv run pytest), once':<44} {elapsed:8.2f} s", flush=True)
+    b.figure("toolkit test suite (uv run pytest), once", elapsed)
 
 
 BENCHES = {

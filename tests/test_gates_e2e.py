@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import output, run
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def blocks(out: str) -> dict[str, str]:
 
 def test_default_gates_pass(default_project: Path) -> None:
     result = run(default_project, "uvx", "nox")
-    out = result.stdout + result.stderr
+    out = output(result)
     assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success")
 
 
@@ -49,7 +49,7 @@ def test_failing_gate_is_named_last_and_the_others_still_run(default_project: Pa
         result = run(default_project, "uvx", "nox", check=False)
     finally:
         test_file.write_text(original)
-    out = result.stdout + result.stderr
+    out = output(result)
     assert result.returncode != 0
     assert summary(out) == {**dict.fromkeys(DEFAULT_GATES, "success"), "tests": "failed"}
     logs = blocks(out)
@@ -73,6 +73,6 @@ def test_bad_slipway_config_fails_in_one_line(default_project: Path, tmp_path: P
     finally:
         pyproject.write_text(original)
     assert result.returncode != 0
-    out = result.stdout + result.stderr
+    out = output(result)
     assert "[tool.slipway] coverage_floor must be an integer 0-100, got 'high'" in out
     assert "Traceback" not in out

@@ -17,7 +17,7 @@ import ast
 import os
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ class _Finder:
 
     def imported(self, module: Module) -> Iterator[Module]:
         """Project modules that `module` imports."""
-        for node in _runtime_imports(ast.parse(module.path.read_bytes())):
+        for node in _runtime_imports([ast.parse(module.path.read_bytes())]):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     found = self.find(alias.name)
@@ -110,25 +110,21 @@ def _absolute(module: Module, level: int, name: str | None) -> str | None:
     return ".".join([*base, name] if name else base)
 
 
-def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from (n for child in node.orelse for n in _runtime_imports_of(child))
-            continue
-        yield from _runtime_imports_of(node)
+def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements anywhere under `nodes`, except in the body of `if TYPE_CHECKING:`."""
+    for node in nodes:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _runtime_imports(node.orelse)
+        else:
+            yield from _runtime_imports(ast.iter_child_nodes(node))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
     """`TYPE_CHECKING` or `typing.TYPE_CHECKING`: true only for type checkers, never at run time."""
     name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
     return name == "TYPE_CHECKING"
-
-
-def _runtime_imports_of(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        yield node
-    else:
-        yield from _runtime_imports(node)
 
 
 def _stage_files(root: Path, wdir: Path, command: str) -> list[tuple[Path, Path | None]]:
