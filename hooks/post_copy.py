@@ -1,4 +1,4 @@
-"""Copier task: finish a rendered project (git repository, example data in DVC, lock file, .venv).
+"""Copier task: finish a rendered project (git repository, its table in DVC with a contract, lock file).
 
 Runs with copier's own Python and the standard library only; every step is idempotent and writes
 nothing that depends on the path or the time (two copies are byte-identical: tests/test_update.py),
@@ -6,11 +6,14 @@ outside what git ignores: the `.venv` it syncs for the first `nox`, and that run
 copier.yml runs it on the first copy only, never on `copier update`: update renders throwaway copies
 of the old and new template and deletes from the project what only the old copy has, so a task there
 must not differ between versions (and would cost ~10 s per copy).
-Usage: python post_copy.py ML_TASK   (cwd: the project)
+Usage: python post_copy.py --task TASK --table NAME [--data-path PATH --target COLUMN]   (cwd: the project)
+The table (the user's, or scikit-learn's example) goes to data/raw/NAME; `slipway adopt` then
+checks it, infers contract.yaml and runs `dvc add`. A bad table stops the copy with its one line.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -44,11 +47,16 @@ def start(*cmd: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]
 
 
 def finish(process: subprocess.Popen[str], *cmd: str) -> None:
-    """Wait for a command started with `start(*cmd)`; fail naming it, with its last line of output."""
+    """Wait for a command started with `start(*cmd)`; fail with its last line of output."""
     stdout, stderr = process.communicate()
     if process.returncode != 0:
         tail = (stderr or stdout).strip().splitlines()[-1:]
-        fail(f"`{' '.join(cmd[:3])} ...` failed: {' '.join(tail)}")
+        last = " ".join(tail)
+        fail(
+            last.removeprefix("slipway ")
+            if last.startswith("slipway adopt:")
+            else f"`{' '.join(cmd[:3])} ...` failed: {last}"
+        )
 
 
 def run(*cmd: str, env: dict[str, str] | None = None) -> None:
@@ -61,34 +69,57 @@ def ensure_git() -> None:
         run("git", "init", "--quiet", "--initial-branch=main")
 
 
+def source_table(data_path: str) -> Path:
+    """The user's table: absolute, or relative to the directory copier was run from."""
+    path = Path(data_path).expanduser()
+    if not path.is_absolute():
+        path = Path(os.environ.get("PWD", os.getcwd())) / path
+    if not path.is_file():
+        fail(f"data_path {data_path!r}: no such file ({path}): give the path of a CSV or Parquet table")
+    return path
+
+
 def write_example_data(out: Path, name: str) -> None:
     script = str(HOOKS / "example_data.py")
     run(uv(), "run", "--quiet", "--no-project", "--with", SKLEARN, "python", script, name, str(out))
 
 
-def track_with_dvc(out: Path) -> None:
-    """`dvc add` with the DVC uv.lock pins, from the project's `.venv` synced as `nox` syncs it.
+def adopt(table: Path, target: str, task: str) -> None:
+    """`slipway adopt` from the project's `.venv` synced as `nox` syncs it (contract.yaml, dvc add).
 
-    So the first `nox` finds the environment ready and DVC's bytecode compiled.
+    So the first `nox` finds the environment ready and the bytecode of pandas and DVC compiled.
     """
     env = {**os.environ, "PYTHONPYCACHEPREFIX": str(PYCACHE.resolve()), "PYTHONDONTWRITEBYTECODE": ""}
-    run(uv(), "run", "--quiet", "--frozen", "--all-groups", "dvc", "add", "--quiet", str(out), env=env)
+    cmd = ("slipway", "adopt", str(table), "--target", target, "--task", task)
+    run(uv(), "run", "--quiet", "--frozen", "--all-groups", *cmd, env=env)
 
 
-def main(task: str) -> None:
+def main(args: argparse.Namespace) -> None:
+    source = source_table(args.data_path) if args.data_path else None
     ensure_git()
     lock = (uv(), "lock", "--quiet")
     locking = start(*lock)  # independent of the data: both at once
-    name = DATASETS[task]
-    out = Path("data/raw") / f"{name}.csv"
+    table = Path("data/raw") / args.table
     try:
-        if not out.exists():
-            write_example_data(out, name)
+        if source is not None:
+            table.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, table)
+        elif not table.exists():
+            write_example_data(table, DATASETS[args.task])
     finally:
         finish(locking, *lock)
-    if not out.with_name(out.name + ".dvc").exists():
-        track_with_dvc(out)  # needs the lock file: DVC comes from the project's locked `pipeline` group
+    if not Path("contract.yaml").exists():
+        adopt(table, args.target, args.task)  # needs the lock file: slipway and DVC come from it
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="post_copy.py")
+    parser.add_argument("--task", choices=sorted(DATASETS), required=True)
+    parser.add_argument("--table", required=True, help="file name under data/raw/")
+    parser.add_argument("--data-path", default="", help="the user's table; empty: the bundled example")
+    parser.add_argument("--target", default="target")
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(parse(sys.argv[1:]))

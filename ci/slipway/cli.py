@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slipway.gates.history",
     "slipway.serve.command",
     "slipway.monitor.command",
+    "slipway.adopt",
 )
 
 

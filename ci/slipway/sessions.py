@@ -125,7 +125,7 @@ def _gate(command: str, *, groups: tuple[str, ...] = (), then: tuple[str, ...] =
 
     def gate(session: nox.Session) -> None:
         config = _config(session)
-        sync(session, "gates", *groups)
+        sync(session, *groups)
         _tracking(session, config)
         run(session, "slipway", command, *session.posargs)
         for follow in then:
@@ -144,6 +144,27 @@ def _data(command: str) -> SessionFunc:
     return data
 
 
+def data_adopt(session: nox.Session) -> None:
+    """Make a CSV or Parquet table the project's data: `-- PATH --target COLUMN [--task TASK]`.
+
+    On a clean git tree: checks the table (a bad one changes nothing), copies it into data/raw/,
+    infers contract.yaml, repoints params.yaml, swaps the DVC-tracked data and prints each change.
+    """
+    _config(session)
+    if not session.posargs:
+        session.error("data-adopt needs a table: `nox -s data-adopt -- PATH --target COLUMN`")
+    dirty = _git_lines(session, "status", "--porcelain")
+    if dirty:
+        session.error(
+            f"data-adopt needs a clean git tree, {len(dirty)} paths are changed or untracked: "
+            "commit or stash them first, so the change is one reviewable diff"
+        )
+    sync(session)
+    session.env["DVC_NO_ANALYTICS"] = "1"
+    run(session, "slipway", "adopt", *session.posargs)
+    session.log("adopted: review `git diff` (contract.yaml above all), run `uvx nox`, then commit")
+
+
 COPIER = "copier==9.19.1"  # the copier `template-update` runs (uvx), whatever is installed
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
@@ -152,7 +173,7 @@ def _git_lines(session: nox.Session, *args: str) -> list[str]:
     out = session.run("git", *args, silent=True, external=True, success_codes=[0, 128])
     text = str(out or "")
     if text.startswith("fatal:"):
-        session.error("template-update needs the project's git repository: run it from the project root")
+        session.error("this session needs the project's git repository: run it from the project root")
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -236,6 +257,7 @@ SESSIONS: dict[str, Spec] = {
     "monitor": Spec(_gate("monitor"), "Check a batch for drift from the training data (-- BATCH.csv)."),
     "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
     "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
+    "data-adopt": Spec(data_adopt, data_adopt.__doc__ or ""),
     "template-update": Spec(template_update, template_update.__doc__ or ""),
 }
 

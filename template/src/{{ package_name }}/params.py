@@ -11,8 +11,7 @@ import yaml
 
 @dataclass(frozen=True)
 class DataParams:
-    raw: Path
-    target: str
+    raw: Path  # the table the pipeline trains on; contract.yaml says what its columns are
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
     raw: dict[str, Any] = yaml.safe_load(path.read_text())
     try:
         return Params(
-            data=DataParams(raw=Path(raw["data"]["raw"]), target=raw["data"]["target"]),
+            data=DataParams(raw=Path(raw["data"]["raw"])),
             split=SplitParams(**raw["split"]),
             model=ModelParams(**raw["model"]),
         )

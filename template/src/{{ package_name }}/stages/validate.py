@@ -1,6 +1,6 @@
 """Stage `validate`: the raw table must meet the data contract before anything trains on it.
 
-Usage: python -m {{ package_name }}.stages.validate RAW_CSV REPORT_JSON
+Usage: python -m <package>.stages.validate RAW_TABLE REPORT_JSON
 """
 
 from __future__ import annotations
@@ -9,15 +9,18 @@ import json
 import sys
 from pathlib import Path
 
-from {{ package_name }}.contract import ContractError, validate_raw
-from {{ package_name }}.data import load_frame
+from slipway.contract import ContractError
+from slipway.contract.check import summary, validate
+
+from ..data import CONTRACT, load_contract, load_table
 
 
 def main(raw: Path, report: Path) -> None:
-    frame = validate_raw(load_frame(raw))
+    contract = load_contract(CONTRACT)
+    frame = load_table(raw)
+    validate(frame, contract)
     report.parent.mkdir(parents=True, exist_ok=True)
-    summary = {"rows": len(frame), "columns": frame.shape[1]}
-    report.write_text(json.dumps(summary, indent=2) + "\n")
+    report.write_text(json.dumps(summary(frame, contract), indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stage `featurize`: split the validated table into train and holdout sets (seeded), leak-free.
 
-Usage: python -m {{ package_name }}.stages.featurize RAW_CSV OUT_DIR
+Usage: python -m <package>.stages.featurize RAW_TABLE OUT_DIR
 """
 
 from __future__ import annotations
@@ -8,17 +8,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from {{ package_name }}.contract import ContractError, check_no_leakage
-from {{ package_name }}.data import load_frame, split_frame
-from {{ package_name }}.params import load_params
+from slipway.contract import ContractError
+from slipway.contract.check import check_no_overlap
+
+from ..data import CONTRACT, load_contract, load_table, split_frame
+from ..params import load_params
 
 
 def main(raw: Path, out_dir: Path) -> None:
     params = load_params()
-    train, test = split_frame(
-        load_frame(raw), params.data.target, params.split.test_size, params.split.seed
-    )
-    check_no_leakage(train, test)
+    contract = load_contract(CONTRACT)
+    train, test = split_frame(load_table(raw), contract, params.split.test_size, params.split.seed)
+    check_no_overlap(train, test, contract)
     out_dir.mkdir(parents=True, exist_ok=True)
     train.to_csv(out_dir / "train.csv", index=False)
     test.to_csv(out_dir / "test.csv", index=False)

@@ -17,13 +17,17 @@ from typing import Any, TypedDict
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from slipway.contract import Contract
+from slipway.contract.schema import to_dict
 
-from {{ package_name }}.params import Params
+from .params import Params
 
-# scikit-learn's forests hold tree objects that skops (MLflow's safe format) must be told to trust.
-TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+# What skops (MLflow's safe format) may rebuild besides scikit-learn's own estimators: the forest's
+# trees and the dtypes the encoder keeps. The project's own list, logged with each model.
+TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 # Listed, not inferred: inference re-imports the model and costs seconds per run.
 SERVING_PACKAGES = ["scikit-learn", "numpy", "pandas", "skops"]
+CONTRACT_KEY = "slipway_contract"  # the model's metadata entry the server reads its input types from
 
 
 class TrainingRecord(TypedDict):
@@ -58,12 +62,12 @@ def flat_params(params: Params) -> dict[str, Any]:
 
 
 def log_training(
-    model: Any, features: pd.DataFrame, params: Params, inputs: list[Path]
+    model: Any, features: pd.DataFrame, params: Params, contract: Contract, inputs: list[Path]
 ) -> TrainingRecord:
-    """Open the pipeline's run, log params, lineage and the model; return where to find them."""
+    """Open the pipeline's run, log params, lineage and the model with its contract."""
     with mlflow.start_run() as run:
         mlflow.log_params(flat_params(params))
-        mlflow.set_tags(lineage_tags(params, inputs))
+        mlflow.set_tags({**lineage_tags(params, inputs), "task": contract.task})
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -71,13 +75,14 @@ def log_training(
             input_example=features.head(3),
             pip_requirements=[f"{name}=={version(name)}" for name in SERVING_PACKAGES],
             skops_trusted_types=TRUSTED_TYPES,
+            metadata={CONTRACT_KEY: to_dict(contract)},
         )
     return {"run_id": run.info.run_id, "model_uri": info.model_uri}
 
 
 def load_model(model_uri: str) -> Any:
-    """A fitted model from MLflow (`models:/...` or `runs:/...`), as the gates load it too."""
-    return mlflow.sklearn.load_model(model_uri)  # trusted types are read from the model itself
+    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load it."""
+    return mlflow.sklearn.load_model(model_uri)  # skops, with the trusted types logged beside it
 
 
 def log_evaluation(record: TrainingRecord, metrics: dict[str, float], plots: Path) -> None:

@@ -1,6 +1,6 @@
 """Stage `train`: fit the model on the training split and record it as an MLflow run.
 
-Usage: python -m {{ package_name }}.stages.train TRAIN_CSV RECORD_JSON
+Usage: python -m <package>.stages.train TRAIN_CSV RECORD_JSON
 The record (run id, model URI) is the DVC output: an unchanged re-run restores it, no new run.
 """
 
@@ -10,17 +10,18 @@ import json
 import sys
 from pathlib import Path
 
-from {{ package_name }}.data import load_frame, split_features
-from {{ package_name }}.model import build_model
-from {{ package_name }}.params import load_params
-from {{ package_name }}.tracking import log_training
+from ..data import CONTRACT, load_contract, load_table, split_features
+from ..model import build_model
+from ..params import load_params
+from ..tracking import log_training
 
 
 def main(train_csv: Path, record: Path) -> None:
     params = load_params()
-    features, target = split_features(load_frame(train_csv), params.data.target)
-    model = build_model(params.model).fit(features, target)
-    logged = log_training(model, features, params, inputs=[train_csv])
+    contract = load_contract(CONTRACT)
+    features, target = split_features(load_table(train_csv), contract)
+    model = build_model(params.model, contract).fit(features, target)
+    logged = log_training(model, features, params, contract, inputs=[train_csv])
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(logged, indent=2) + "\n")
 
