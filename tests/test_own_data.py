@@ -1,0 +1,154 @@
+"""Projects made on the user's own tables, end to end: `copier copy --data data_path=... target=...`.
+
+Tables the tests make (mixed types, missing values, an id and a constant column, string labels,
+a regression target in Parquet) and a scikit-learn set (wine); each class renders one project
+(xdist runs classes side by side) and runs its real gates. A bad table stops the copy in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import nox, output, render_project
+from tests.tables import mixed_table, sklearn_table, write
+
+pytestmark = pytest.mark.e2e
+
+DEFAULT_GATES = ("train", "typecheck", "lint", "tests", "evaluate")
+
+
+def summary(out: str) -> dict[str, str]:
+    """nox's closing list, `* SESSION: STATUS, took ...` -> {session: status}."""
+    lines = out[out.rindex("nox > Ran ") :].splitlines()[1:]
+    return dict(line.removeprefix("nox > * ").split(",")[0].split(": ") for line in lines if "* " in line)
+
+
+@pytest.fixture(scope="class")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("own-data")
+
+
+def make_project(template: Path, base: Path, table: Path, target: str, **answers: str) -> Path:
+    return render_project(template, base / "project", data_path=str(table), target=target, **answers)
+
+
+class TestThreeClassesFromCsv:
+    """String labels, numbers, categories, booleans, missing values, an id and a constant column."""
+
+    @pytest.fixture(scope="class")
+    def project(self, template: Path, workdir: Path) -> Path:
+        table = write(mixed_table("3-class", rows=500), workdir / "input" / "Customer Table 2026.csv")
+        return make_project(template, workdir, table, "target")
+
+    def test_copy_adopts_the_table_with_a_reviewed_contract(self, project: Path) -> None:
+        assert (project / "data/raw/Customer_Table_2026.csv").is_file()
+        assert (project / "data/raw/Customer_Table_2026.csv.dvc").is_file()
+        assert "data/raw/Customer_Table_2026.csv" in (project / "params.yaml").read_text()
+        contract = yaml.safe_load((project / "contract.yaml").read_text())
+        assert contract["task"] == "classification"
+        assert contract["target"]["labels"] == ["alpha", "beta", "gamma"]
+        assert contract["columns"]["customer_id"]["role"] == "identifier"
+        assert contract["columns"]["source"]["role"] == "ignored"
+        assert contract["columns"]["city"]["nullable"] is True
+        pyproject = (project / "pyproject.toml").read_text()
+        assert (
+            "thresholds ="
+            not in pyproject.split("[tool.slipway.gates]")[1].split("[tool.slipway.monitor]")[0]
+        )
+
+    def test_default_gates_pass_and_the_bar_is_the_baseline(self, project: Path) -> None:
+        result = nox(project, check=False)
+        out = output(result)
+        assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success"), out[-6000:]
+        assert "vs baseline" in out
+        metrics = json.loads((project / "reports/metrics.json").read_text())
+        assert set(metrics) == {"roc_auc", "accuracy", "f1", "log_loss"}
+        assert metrics["roc_auc"] > 0.8
+        assert "evaluate: pass" in out
+
+
+class TestRegressionFromParquet:
+    @pytest.fixture(scope="class")
+    def project(self, template: Path, workdir: Path) -> Path:
+        table = write(mixed_table("regression", rows=400, seed=2), workdir / "input" / "prices.parquet")
+        return make_project(template, workdir, table, "target", ml_task="regression")
+
+    def test_default_gates_pass(self, project: Path) -> None:
+        result = nox(project, check=False)
+        out = output(result)
+        assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success"), out[-6000:]
+        assert set(json.loads((project / "reports/metrics.json").read_text())) == {"rmse", "mae", "r2"}
+        assert "rmse vs baseline" in out
+
+
+class TestWine:
+    """scikit-learn's wine set: integer labels 0, 1, 2 as the data has them."""
+
+    @pytest.fixture(scope="class")
+    def project(self, template: Path, workdir: Path) -> Path:
+        table = write(sklearn_table("wine"), workdir / "input" / "wine.csv")
+        return make_project(template, workdir, table, "target")
+
+    def test_pipeline_and_gate_pass(self, project: Path) -> None:
+        out = output(nox(project, "-s", "train", "evaluate", "tests"))
+        assert "evaluate: pass" in out
+        contract = yaml.safe_load((project / "contract.yaml").read_text())
+        assert contract["target"]["labels"] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"target": "label"}, "target column 'label' is not in the table"),
+        ({"target": "target", "ml_task": "regression"}, "regression needs numbers"),
+        ({"target": "customer_id"}, "too many classes"),
+    ],
+    ids=["no such column", "strings for regression", "an id as the target"],
+)
+def test_a_bad_table_stops_the_copy_in_one_line(
+    template: Path, tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    table = write(mixed_table("3-class"), tmp_path / "table.csv")
+    dest = tmp_path / "project"
+    data = [
+        arg
+        for key, value in {"data_path": str(table), **answers}.items()
+        for arg in ("--data", f"{key}={value}")
+    ]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            *data,
+            str(template),
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    ours = [
+        line for line in (result.stdout + result.stderr).splitlines() if line.startswith("slipway: adopt:")
+    ]
+    assert len(ours) == 1, result.stderr[-3000:]
+    assert message in ours[0]
+    assert not dest.exists()  # copier removes the half-made project
+
+
+def test_a_missing_table_stops_the_copy_at_once(template: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "project"
+    with pytest.raises(subprocess.CalledProcessError):
+        render_project(template, dest, data_path=str(tmp_path / "nowhere.csv"), target="y")
+    assert not dest.exists()
