@@ -21,6 +21,8 @@ BAD_ANSWERS = [
     ("author_name", " ", "author_name must not be empty"),
     ("python_version", "3.9", "python_version must be one of 3.11, 3.12, 3.13"),
     ("ml_task", "clustering", "ml_task must be classification or regression"),
+    ("data_path", "customers.xlsx", "data_path must name a .csv or .parquet file"),
+    ("data_path", "a.csv\nb.csv", "data_path must be a single-line file path"),
     ("slipway_requirement", "requests==2.0", "slipway_requirement must name slipway"),
 ]
 
