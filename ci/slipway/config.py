@@ -138,19 +138,34 @@ class Threshold:
         return f"{self.metric} {'>=' if self.greater_is_better else '<='} {self.bound:g}"
 
 
+DEFAULT_PRIMARY = {"classification": "roc_auc", "regression": "rmse"}  # by the contract's task
+
+
 @dataclass(frozen=True)
 class GatesConfig:
     """`[tool.slipway.gates]`: what a challenger must show to become champion."""
 
-    primary_metric: str  # compared with the champion by paired bootstrap (required)
+    primary_metric: str | None = None  # the paired-bootstrap metric; None: DEFAULT_PRIMARY of the task
     thresholds: tuple[Threshold, ...] = ()  # absolute bars, e.g. {roc_auc = {min = 0.95}}
-    min_improvement: float = 0.0  # the CI's lower bound of (challenger - champion) must reach this
+    min_improvement: float = 0.0  # the CI's lower bound of (candidate - baseline or champion) must reach this
     confidence: float = 0.95  # two-sided confidence level of that interval
     bootstrap_samples: int = 1000  # resamples of the holdout
     guarded: tuple[tuple[str, float], ...] = ()  # metric -> largest tolerated regression vs champion
+    baseline: bool = True  # the candidate must also beat the naive baseline (class shares / the mean)
     holdout: str = "data/processed/test.csv"  # the table both models are scored on
+    train: str = "data/processed/train.csv"  # the table the naive baseline learns from
     candidate: str = "models/train.json"  # the train stage's record of the candidate run
     seed: int = 0  # bootstrap seed: the same data gives the same verdict
+
+    def primary(self, task: str) -> str:
+        """The primary metric: the configured one, else the task's default."""
+        if self.primary_metric is not None:
+            return self.primary_metric
+        if task not in DEFAULT_PRIMARY:
+            raise ConfigError(
+                f"no default primary_metric for task {task!r}: set [tool.slipway.gates] primary_metric"
+            )
+        return DEFAULT_PRIMARY[task]
 
 
 GATE_KEYS = set(GatesConfig.__dataclass_fields__)
@@ -162,6 +177,13 @@ def _number(key: str, value: Any, low: float, high: float) -> float:
             f"[tool.slipway.gates] {key} must be a number in [{low:g}, {high:g}], got {value!r}"
         )
     return float(value)
+
+
+def _path(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key, getattr(GatesConfig, key))
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[tool.slipway.gates] {key} must be a path relative to the project, got {value!r}")
+    return value
 
 
 def _thresholds(raw: Any) -> tuple[Threshold, ...]:
@@ -182,20 +204,25 @@ def _thresholds(raw: Any) -> tuple[Threshold, ...]:
 
 
 def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
-    """Parse and validate `[tool.slipway.gates]`, refusing unknown keys and out-of-range values."""
-    raw = _table(pyproject).get("gates")
-    if not isinstance(raw, dict) or "primary_metric" not in raw:
-        raise ConfigError(
-            '[tool.slipway.gates] is missing or has no primary_metric: add e.g. primary_metric = "roc_auc"'
-        )
+    """Parse and validate `[tool.slipway.gates]`, refusing unknown keys and out-of-range values.
+
+    A missing table means the defaults: beat the naive baseline, then the champion, on the task's
+    default primary metric.
+    """
+    raw = _table(pyproject).get("gates", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[tool.slipway.gates] must be a table, got {raw!r}")
     unknown = sorted(set(raw) - GATE_KEYS)
     if unknown:
         raise ConfigError(
             f"[tool.slipway.gates] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(GATE_KEYS))}"
         )
-    primary = raw["primary_metric"]
-    if not isinstance(primary, str) or not primary:
+    primary = raw.get("primary_metric")
+    if primary is not None and (not isinstance(primary, str) or not primary):
         raise ConfigError(f"[tool.slipway.gates] primary_metric must be a metric name, got {primary!r}")
+    baseline = raw.get("baseline", GatesConfig.baseline)
+    if not isinstance(baseline, bool):
+        raise ConfigError(f"[tool.slipway.gates] baseline must be true or false, got {baseline!r}")
     guarded = raw.get("guarded", {})
     if not isinstance(guarded, dict):
         raise ConfigError(
@@ -213,8 +240,10 @@ def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
         confidence=_number("confidence", raw.get("confidence", GatesConfig.confidence), 0.5, 0.999),
         bootstrap_samples=samples,
         guarded=tuple((m, _number(f"guarded.{m}", t, 0, 1e300)) for m, t in guarded.items()),
-        holdout=str(raw.get("holdout", GatesConfig.holdout)),
-        candidate=str(raw.get("candidate", GatesConfig.candidate)),
+        baseline=baseline,
+        holdout=_path(raw, "holdout"),
+        train=_path(raw, "train"),
+        candidate=_path(raw, "candidate"),
         seed=int(_number("seed", raw.get("seed", 0), 0, 2**32 - 1)),
     )
 

@@ -1,22 +1,27 @@
-"""What the gates need from a project: its settings, its metric functions, its holdout.
+"""What the gates need from a project: its settings, its contract, its `<package>.api`, its tables.
 
-A project's package provides `metrics.score(y, scores)`, `metrics.prediction_scores(model, X)`,
-`tracking.load_model(uri)` and `params.load_params()`; the gates import them, so a model is scored
-by the same code whether the pipeline or a gate asks.
+The project's package provides `load_model`, `predict_scores` and `score` (the Protocol in
+`slipway.package`); the gates call them, so a model is scored by the same code whether the
+pipeline or a gate asks. Facts about the data (types, target, classes) come from `contract.yaml`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipway.config import GatesConfig, ProjectConfig, load_gates, load_project, tracking_uri
+from slipway.contract import CONTRACT_FILE, Contract, load_contract
 from slipway.errors import SlipwayError
+from slipway.package import ModelPackage, load_package
 from slipway.registry import Registry
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,15 @@ class Project:
         """The project's registered model in its tracking store."""
         return Registry(self.config.model_name, self.tracking_uri)
 
-    def module(self, name: str) -> ModuleType:
-        try:
-            return importlib.import_module(f"{self.config.package}.{name}")
-        except ImportError as exc:
-            raise SlipwayError(f"cannot import {self.config.package}.{name}: {exc}") from None
+    @cached_property
+    def contract(self) -> Contract:
+        """The project's `contract.yaml`, read once."""
+        return load_contract(self.root / CONTRACT_FILE)
+
+    @cached_property
+    def api(self) -> ModelPackage:
+        """`<package>.api`, imported and checked against the ModelPackage Protocol once."""
+        return load_package(self.config.package)
 
     def candidate(self) -> Candidate:
         path = self.root / self.gates.candidate
@@ -59,20 +68,42 @@ class Project:
         record = json.loads(path.read_text())
         return Candidate(run_id=record["run_id"], model_uri=record["model_uri"])
 
-    def holdout(self) -> tuple[Any, Any]:
-        """Features and target of the holdout table, as the project's loader reads them."""
-        path = self.root / self.gates.holdout
+    def _table(self, relative: str, what: str) -> pd.DataFrame:
+        from slipway.contract.coerce import read_table
+
+        path = self.root / relative
         if not path.exists():
-            raise SlipwayError(f"no holdout: {self.gates.holdout} is missing; run `nox -s train` first")
-        target = self.module("params").load_params(self.root / "params.yaml").data.target
-        frame = self.module("data").load_frame(path)
-        features, values = self.module("data").split_features(frame, target)
-        return features, values
+            raise SlipwayError(f"no {what}: {relative} is missing; run `nox -s train` first")
+        return read_table(path)
 
-    def scores(self, model_uri: str, features: Any) -> Any:
-        """The model's scores on the features (probabilities or predictions, as the project defines)."""
-        model = self.module("tracking").load_model(model_uri)
-        return self.module("metrics").prediction_scores(model, features)
+    def holdout(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Typed features and the target of the holdout table, as the contract says."""
+        from slipway.contract.coerce import features, target
 
-    def metrics(self, target: Any, scores: Any) -> dict[str, float]:
-        return dict(self.module("metrics").score(target, scores))
+        frame = self._table(self.gates.holdout, "holdout")
+        return features(frame, self.contract), target(frame, self.contract)
+
+    def train_target(self) -> pd.Series:
+        """The training table's target: what the naive baseline learns from."""
+        from slipway.contract.coerce import target
+
+        return target(self._table(self.gates.train, "training table"), self.contract)
+
+    def scores(self, model_uri: str, features: pd.DataFrame) -> np.ndarray:
+        """The model's scores: (rows, classes) probabilities in `contract.labels` order, or (rows,)."""
+        import numpy as np
+
+        model = self.api.load_model(model_uri)
+        scores = np.asarray(self.api.predict_scores(model, features, self.contract), dtype=float)
+        rows, labels = len(features), self.contract.labels
+        expected = (rows, len(labels)) if self.contract.is_classification else (rows,)
+        if scores.shape != expected:
+            raise SlipwayError(
+                f"{self.config.package}.api.predict_scores gave shape {scores.shape} for {model_uri},"
+                f" expected {expected} ({'rows, classes' if labels else 'rows'})"
+            )
+        return scores
+
+    def metrics(self, target: Any, scores: np.ndarray) -> dict[str, float]:
+        """The project's own metrics of the scores (what thresholds judge)."""
+        return {name: float(value) for name, value in self.api.score(target, scores, self.contract).items()}

@@ -1,7 +1,9 @@
-"""Champion vs challenger on the same holdout rows: a paired bootstrap of the improvement.
+"""Candidate vs a reference model on the same holdout rows: a paired bootstrap of the improvement.
 
-Resampling rows (not models) keeps the pairing: each resample scores both models on the same rows,
-so the interval reflects how much the holdout's luck could explain the difference.
+The reference is the champion or the naive baseline. Resampling rows (not models) keeps the
+pairing: each resample scores both on the same rows (rows of `y` and of both score arrays, 1-D
+predictions or 2-D probability matrices), so the interval reflects how much the holdout's luck
+could explain the difference.
 """
 
 from __future__ import annotations
@@ -15,39 +17,39 @@ from slipway.gates.metrics import Array, Metric
 
 @dataclass(frozen=True)
 class Comparison:
-    """Improvement of the challenger over the champion (positive = better, in either direction)."""
+    """Improvement of the candidate over the reference (positive = better, in either direction)."""
 
     metric: str
-    champion: float
-    challenger: float
+    reference: float  # the metric of the champion or of the naive baseline
+    candidate: float
     improvement: float
-    low: float
+    low: float  # the confidence interval of the improvement
     high: float
 
 
-def improvement(metric: Metric, y: Array, champion: Array, challenger: Array) -> float:
+def improvement(metric: Metric, y: Array, reference: Array, candidate: Array) -> float:
     sign = 1.0 if metric.greater_is_better else -1.0
-    return sign * (metric.compute(y, challenger) - metric.compute(y, champion))
+    return sign * (metric.compute(y, candidate) - metric.compute(y, reference))
 
 
 def paired_bootstrap(
     metric: Metric,
     y: Array,
-    champion: Array,
-    challenger: Array,
+    reference: Array,
+    candidate: Array,
     *,
     samples: int,
     confidence: float,
     seed: int,
 ) -> Comparison:
     """Point improvement and its percentile confidence interval over resampled holdout rows."""
-    from scipy import stats  # ~1 s to import; only needed once a champion exists
+    from scipy import stats  # ~1 s to import; only needed once there is something to compare with
 
     rows = np.arange(len(y))
 
     def statistic(index: Array) -> float:
         picked = index.astype(int)
-        return improvement(metric, y[picked], champion[picked], challenger[picked])
+        return improvement(metric, y[picked], reference[picked], candidate[picked])
 
     result = stats.bootstrap(
         (rows,),
@@ -61,9 +63,9 @@ def paired_bootstrap(
     interval = result.confidence_interval
     return Comparison(
         metric=metric.name,
-        champion=metric.compute(y, champion),
-        challenger=metric.compute(y, challenger),
-        improvement=improvement(metric, y, champion, challenger),
+        reference=metric.compute(y, reference),
+        candidate=metric.compute(y, candidate),
+        improvement=improvement(metric, y, reference, candidate),
         low=float(interval.low),
         high=float(interval.high),
     )

@@ -1,9 +1,10 @@
-"""`slipway evaluate`: the candidate must clear absolute thresholds and beat the champion.
+"""`slipway evaluate`: the candidate must clear thresholds, beat the naive baseline, then the champion.
 
 Beating means: on the same holdout rows, the lower bound of the paired-bootstrap interval of the
-primary metric's improvement reaches `min_improvement`, and no guarded metric regresses past its
-tolerance. Only then is the candidate registered and given the `challenger` alias; on failure
-nothing in the registry changes. Without a champion, thresholds alone decide.
+primary metric's improvement reaches `min_improvement`; against the champion, also no guarded metric
+regresses past its tolerance. The baseline predicts the training target's class shares (or mean)
+for every row. Only when every check passes is the candidate registered and given the `challenger`
+alias; on failure nothing in the registry changes.
 """
 
 from __future__ import annotations
@@ -11,37 +12,79 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from slipway.config import GatesConfig, Threshold
+from slipway.contract import Contract
 from slipway.errors import SlipwayError
 from slipway.gates import table
+from slipway.gates.baseline import baseline_scores
 from slipway.gates.compare import Comparison, improvement, paired_bootstrap
-from slipway.gates.metrics import METRICS, Metric
+from slipway.gates.metrics import Array, Metric, metric_for
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, Registry, Version
 
+Against = Literal["champion", "thresholds", "baseline"]
+AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
+HEADER = ["check", "reference", "candidate", "delta", "CI", "verdict"]
+
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the verdict table."""
+    """One line of the verdict table; `reference` is the baseline's or the champion's value."""
 
     name: str
-    champion: str
-    challenger: str
+    reference: str
+    candidate: str
     delta: str
     interval: str
     passed: bool
+    against: Against
+
+
+@dataclass(frozen=True)
+class GateMetrics:
+    """The bootstrap metrics the settings name, resolved for the contract's task before any scoring."""
+
+    primary: Metric
+    guarded: tuple[tuple[Metric, float], ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The paired-bootstrap comparisons a passing candidate is recorded with (None: not run)."""
+
+    baseline: Comparison | None
+    champion: Comparison | None
 
 
 def fmt(value: float) -> str:
     return f"{value:.4f}"
 
 
-def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float]) -> list[Check]:
-    """Absolute bars, judged by MLflow's own validator (`MetricThreshold`)."""
+def gate_metrics(gates: GatesConfig, contract: Contract) -> GateMetrics:
+    """Primary and guarded metrics for the task; a name the task lacks is one line naming its metrics."""
+    n_classes = len(contract.labels)
+    return GateMetrics(
+        primary=metric_for(gates.primary(contract.task), contract.task, n_classes),
+        guarded=tuple((metric_for(name, contract.task, n_classes), tol) for name, tol in gates.guarded),
+    )
+
+
+def bootstrap_target(target: Any, contract: Contract) -> Array:
+    """What the numpy metrics take: class indices in `contract.labels` order, or float values."""
+    from slipway.contract.coerce import label_indices
+
+    if contract.is_classification:
+        return label_indices(target, contract)
+    return np.asarray(target, dtype=float)
+
+
+def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float], task: str) -> list[Check]:
+    """Absolute bars on the project's own metrics, judged by MLflow's validator (`MetricThreshold`)."""
     import mlflow
     from mlflow.models import MetricThreshold
     from mlflow.models.evaluation import EvaluationResult
@@ -50,9 +93,8 @@ def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float
     checks = []
     for bar in thresholds:
         if bar.metric not in metrics:
-            raise SlipwayError(
-                f"threshold on {bar.metric!r}, but the project's metrics are {', '.join(sorted(metrics))}"
-            )
+            known = ", ".join(sorted(metrics))
+            raise SlipwayError(f"threshold on {bar.metric!r}, but the project's {task} metrics are {known}")
         try:
             mlflow.validate_evaluation_results(
                 {bar.metric: MetricThreshold(threshold=bar.bound, greater_is_better=bar.greater_is_better)},
@@ -61,74 +103,91 @@ def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float
             passed = True
         except ModelValidationFailedException:
             passed = False
-        checks.append(Check(f"threshold {bar}", "", fmt(metrics[bar.metric]), "", "", passed))
+        checks.append(Check(f"threshold {bar}", "", fmt(metrics[bar.metric]), "", "", passed, "thresholds"))
     return checks
 
 
-def metric(name: str) -> Metric:
-    if name not in METRICS:
-        raise SlipwayError(f"cannot compare on {name!r}: supported metrics are {', '.join(METRICS)}")
-    return METRICS[name]
-
-
-def champion_checks(
-    gates: GatesConfig, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray
-) -> tuple[Comparison, list[Check]]:
-    primary = paired_bootstrap(
-        metric(gates.primary_metric),
+def versus(
+    against: Against, gates: GatesConfig, metric: Metric, y: Array, reference: Array, candidate: Array
+) -> tuple[Comparison, Check]:
+    """The primary metric's paired bootstrap against the baseline or the champion, and its verdict line."""
+    result = paired_bootstrap(
+        metric,
         y,
-        champion,
-        challenger,
+        reference,
+        candidate,
         samples=gates.bootstrap_samples,
         confidence=gates.confidence,
         seed=gates.seed,
     )
-    checks = [
-        Check(
-            f"{primary.metric} vs champion (CI low >= {gates.min_improvement:g})",
-            fmt(primary.champion),
-            fmt(primary.challenger),
-            f"{primary.improvement:+.4f}",
-            f"[{primary.low:+.4f}, {primary.high:+.4f}]",
-            primary.low >= gates.min_improvement,
-        )
-    ]
-    for name, tolerance in gates.guarded:
-        guarded = metric(name)
-        change = improvement(guarded, y, champion, challenger)
+    check = Check(
+        f"{result.metric} vs {against} (CI low >= {gates.min_improvement:g})",
+        fmt(result.reference),
+        fmt(result.candidate),
+        f"{result.improvement:+.4f}",
+        f"[{result.low:+.4f}, {result.high:+.4f}]",
+        result.low >= gates.min_improvement,
+        against,
+    )
+    return result, check
+
+
+def guarded_checks(
+    guarded: tuple[tuple[Metric, float], ...], y: Array, champion: Array, candidate: Array
+) -> list[Check]:
+    """Metrics that may not regress against the champion by more than their tolerance."""
+    checks = []
+    for metric, tolerance in guarded:
+        change = improvement(metric, y, champion, candidate)
         checks.append(
             Check(
-                f"{name} no worse than -{tolerance:g}",
-                fmt(guarded.compute(y, champion)),
-                fmt(guarded.compute(y, challenger)),
+                f"{metric.name} no worse than -{tolerance:g}",
+                fmt(metric.compute(y, champion)),
+                fmt(metric.compute(y, candidate)),
                 f"{change:+.4f}",
                 "",
                 change >= -tolerance,
+                "champion",
             )
         )
-    return primary, checks
+    return checks
+
+
+def failure_line(failed: list[Check], champion_version: str | None) -> str:
+    """One line naming what the candidate failed against and which checks, champion first."""
+    names = {
+        "champion": f"champion version {champion_version}",
+        "thresholds": "thresholds",
+        "baseline": "the naive baseline",
+    }
+    parts = [names[kind] for kind in AGAINST_ORDER if any(c.against == kind for c in failed)]
+    if champion_version is None and parts:
+        parts[0] += " (no champion yet)"
+    checks = "; ".join(c.name for c in failed)
+    return f"evaluate: FAIL against {' and '.join(parts)}: {checks}; registry unchanged"
 
 
 def report(checks: list[Check]) -> None:
-    header = ["check", "champion", "challenger", "delta", "CI", "verdict"]
     rows = [
-        [c.name, c.champion, c.challenger, c.delta, c.interval, "pass" if c.passed else "FAIL"]
+        [c.name, c.reference, c.candidate, c.delta, c.interval, "pass" if c.passed else "FAIL"]
         for c in checks
     ]
-    print(table.render(header, rows))
-    table.summarize("Evaluation gate", header, rows)
+    print(table.render(HEADER, rows))
+    table.summarize("Evaluation gate", HEADER, rows)
 
 
 def run(args: argparse.Namespace) -> int:
     del args
     project = Project.load()
+    gates, contract = project.gates, project.contract
+    chosen = gate_metrics(gates, contract)  # a wrong metric name fails before any model is loaded
     registry = project.registry()
     candidate = project.candidate()
     features, target = project.holdout()
-    y = np.asarray(target, dtype=float)
-    challenger_scores = np.asarray(project.scores(candidate.model_uri, features), dtype=float)
-    metrics = project.metrics(target, challenger_scores)
-    checks = threshold_checks(project.gates.thresholds, metrics)
+    y = bootstrap_target(target, contract)
+    candidate_scores = project.scores(candidate.model_uri, features)
+    metrics = project.metrics(target, candidate_scores)
+    checks = threshold_checks(gates.thresholds, metrics, contract.task)
 
     champion = registry.alias(CHAMPION)
     if champion is not None and champion.run_id == candidate.run_id:
@@ -138,19 +197,29 @@ def run(args: argparse.Namespace) -> int:
             f" (version {champion.version}): nothing to do"
         )
         return 0
+    baseline = None
+    if gates.baseline:
+        naive = baseline_scores(project.train_target(), contract, len(y))
+        baseline, check = versus("baseline", gates, chosen.primary, y, naive, candidate_scores)
+        checks.append(check)
     comparison = None
     if champion is not None:
-        champion_scores = np.asarray(project.scores(champion.source, features), dtype=float)
-        comparison, versus = champion_checks(project.gates, y, champion_scores, challenger_scores)
-        checks += versus
+        champion_scores = project.scores(champion.source, features)
+        comparison, check = versus("champion", gates, chosen.primary, y, champion_scores, candidate_scores)
+        checks += [check, *guarded_checks(chosen.guarded, y, champion_scores, candidate_scores)]
     report(checks)
-    failed = [c.name for c in checks if not c.passed]
+    failed = [c for c in checks if not c.passed]
     if failed:
-        against = f"champion version {champion.version}" if champion else "thresholds (no champion yet)"
-        print(f"evaluate: FAIL against {against}: {'; '.join(failed)}; registry unchanged")
+        print(failure_line(failed, champion.version if champion else None))
         return 1
     version = register(
-        registry, project, candidate.run_id, candidate.model_uri, metrics, comparison, champion
+        registry,
+        project,
+        candidate.run_id,
+        candidate.model_uri,
+        metrics,
+        Verdict(baseline, comparison),
+        champion,
     )
     print(
         f"evaluate: pass; registered version {version.version} as {CHALLENGER} (deploy makes it {CHAMPION})"
@@ -164,7 +233,7 @@ def register(
     run_id: str,
     model_uri: str,
     metrics: dict[str, float],
-    comparison: Comparison | None,
+    verdict: Verdict,
     champion: Version | None,
 ) -> Version:
     """Register the passing candidate with its verdict, then (last) point `challenger` at it.
@@ -185,7 +254,9 @@ def register(
             {
                 "metrics": metrics,
                 "thresholds": [str(t) for t in project.gates.thresholds],
-                "comparison": asdict(comparison) if comparison else None,
+                "primary_metric": project.gates.primary(project.contract.task),
+                "baseline_comparison": asdict(verdict.baseline) if verdict.baseline else None,
+                "comparison": asdict(verdict.champion) if verdict.champion else None,
                 "champion_at_evaluation": champion.version if champion else None,
             },
             sort_keys=True,
@@ -198,5 +269,7 @@ def register(
 
 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("evaluate", help="gate the candidate against thresholds and the champion")
+    parser = subparsers.add_parser(
+        "evaluate", help="gate the candidate against thresholds, the naive baseline and the champion"
+    )
     parser.set_defaults(handler=run)
