@@ -34,7 +34,8 @@ def predict_scores(model: Any, features: pd.DataFrame, contract: Contract) -> np
 
 
 def score(y_true: Any, scores: np.ndarray, contract: Contract) -> dict[str, float]:
-    """Binary: roc_auc, accuracy, f1, log_loss; multiclass: the same, macro-averaged; regression: rmse, mae, r2."""
+    """Binary: roc_auc, accuracy, f1, log_loss; multiclass: the same, macro-averaged (one-vs-rest
+    for roc_auc); regression: rmse, mae, r2."""
     if not contract.is_classification:
         return {
             "rmse": float(root_mean_squared_error(y_true, scores)),
@@ -44,11 +45,15 @@ def score(y_true: Any, scores: np.ndarray, contract: Contract) -> dict[str, floa
     y = label_indices(y_true, contract)
     classes = list(range(len(contract.labels)))
     predicted = scores.argmax(axis=1)
-    binary = len(classes) == 2
-    auc = roc_auc_score(y, scores[:, 1]) if binary else roc_auc_score(y, scores, multi_class="ovr", labels=classes)
+    if len(classes) == 2:
+        auc = roc_auc_score(y, scores[:, 1])
+        f1 = f1_score(y, predicted, average="binary", zero_division=0)
+    else:
+        auc = roc_auc_score(y, scores, multi_class="ovr", labels=classes)
+        f1 = f1_score(y, predicted, average="macro", labels=classes, zero_division=0)
     return {
         "roc_auc": float(auc),
         "accuracy": float(accuracy_score(y, predicted)),
-        "f1": float(f1_score(y, predicted, average="binary" if binary else "macro", labels=classes, zero_division=0)),
+        "f1": float(f1),
         "log_loss": float(log_loss(y, scores, labels=classes)),
     }

@@ -81,7 +81,7 @@ def log_training(
 
 
 def load_model(model_uri: str) -> Any:
-    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load it."""
+    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as gates load it."""
     return mlflow.sklearn.load_model(model_uri)  # skops, with the trusted types logged beside it
 
 
