@@ -75,10 +75,15 @@ def column_values(series: pd.Series, spec: ColumnSpec) -> pd.Series:
     if spec.type == "boolean":
         return pd.Series([as_bool(v) for v in series.tolist()], index=series.index, dtype="float64")
     text = [
-        np.nan if missing else str(value)
+        np.nan if missing else as_text(value)
         for value, missing in zip(series.tolist(), series.isna(), strict=True)
     ]
     return pd.Series(text, index=series.index, dtype=object)
+
+
+def as_text(value: Any) -> str:
+    """A category as text: 3.0 reads as "3", so a code column with gaps (floats to pandas) keeps its codes."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def features(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

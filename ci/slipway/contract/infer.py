@@ -12,7 +12,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any, cast
 
-from slipway.contract.coerce import as_bool
+from slipway.contract.coerce import as_bool, as_text
 from slipway.contract.schema import ColumnSpec, ColumnType, Contract, ContractError, Label, TargetSpec, Task
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def infer_column(name: str, series: pd.Series) -> ColumnSpec:
     if why:
         return ColumnSpec(name, "identifier", kind, nullable, note=why)
     if kind == "string":
-        categories = sorted({str(v) for v in values.tolist()})
+        categories = sorted({as_text(v) for v in values.tolist()})
         if len(categories) > MAX_CATEGORIES:
             note = f"{len(categories)} distinct strings: free text, not categories"
             return ColumnSpec(name, "ignored", kind, nullable, note=note)

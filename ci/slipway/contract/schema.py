@@ -15,6 +15,7 @@ import yaml
 from slipway.errors import SlipwayError
 
 CONTRACT_FILE = "contract.yaml"  # beside params.yaml in the project root
+METADATA_KEY = "slipway_contract"  # where a logged model's MLmodel metadata carries its contract
 
 Task = Literal["classification", "regression"]
 Role = Literal["feature", "identifier", "ignored"]

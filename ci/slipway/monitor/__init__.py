@@ -1,1 +1,1 @@
-"""Drift monitoring: `slipway monitor BATCH.csv` against the training reference."""
+"""Drift monitoring: `slipway monitor BATCH` (CSV or Parquet) against the training reference."""

@@ -1,77 +1,127 @@
-"""`slipway monitor BATCH.csv`: has production data drifted from what the champion was trained on?
+"""`slipway monitor BATCH`: has production data drifted from what the champion was trained on?
 
-Compares the batch with the training reference (`[tool.slipway.monitor] reference`, the DVC output
-data/processed/train.csv), writes report.html and report.json, and exits 1 past the thresholds
-with one line naming what drifted.
+Compares the batch (CSV or Parquet) with the training reference (`[tool.slipway.monitor]
+reference`, the DVC output data/processed/train.csv), feature by feature as the champion's
+contract types them (the workspace contract.yaml before there is a champion), writes report.html
+and report.json, and exits 1 past the thresholds with one line naming what drifted.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from slipway.config import load_monitor
 from slipway.errors import SlipwayError
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def _read(path: Path, what: str) -> Any:
-    import pandas as pd
-
-    if not path.exists():
-        raise SlipwayError(f"{what} {path} not found")
-    try:
-        return pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise SlipwayError(f"{what} {path} is not a readable CSV table: {exc}") from None
+    from slipway.contract import Contract
+    from slipway.monitor.check import MonitorResult
+    from slipway.monitor.tables import Tables
+    from slipway.project import Project
+    from slipway.registry import Version
 
 
-def _champion_scores(project: Any, result: Any, reference: Any, batch: Any) -> tuple[Any, Any] | None:
+def champion_contract(project: Project, champion: Version) -> Contract | None:
+    """The contract logged with the champion's model (its MLmodel metadata), or None if it has none."""
+    import mlflow
+    from mlflow.models import Model
+
+    from slipway.registry import reaching
+    from slipway.serve.model import model_contract
+
+    source = f"models:/{project.config.model_name}/{champion.version}"
+    with reaching(project.tracking_uri, f"downloading {source}/MLmodel"):
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{source}/MLmodel", tracking_uri=project.tracking_uri
+        )
+    return model_contract(Model.load(path), source)
+
+
+def _contract(project: Project, champion: Version | None) -> tuple[Contract, str]:
+    """The champion's contract, else the workspace's; and which one it is, for the report."""
+    if champion is None:
+        return project.contract, "contract.yaml (no champion yet)"
+    contract = champion_contract(project, champion)
+    if contract is None:
+        return (
+            project.contract,
+            f"contract.yaml (model version {champion.version} was logged without one)",
+        )
+    return contract, f"model version {champion.version}"
+
+
+def _champion_scores(
+    project: Project,
+    champion: Version | None,
+    contract: Contract,
+    tables: Tables,
+    result: MonitorResult,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The champion's scores on both tables, or None with a note saying why not."""
-    from slipway.registry import CHAMPION
+    import mlflow
+    import numpy as np
 
-    if result.missing_columns or result.dtype_changes:
-        result.prediction_note = "the batch's columns do not match the reference"
+    from slipway.registry import CHAMPION, reaching
+
+    if not tables.complete:
+        result.prediction_note = "the batch lacks features or has values of the wrong type"
         return None
-    champion = project.registry().alias(CHAMPION)
     if champion is None:
         result.prediction_note = f"model {project.config.model_name!r} has no {CHAMPION} yet"
         return None
-    result.model_version = champion.version
     uri = f"models:/{project.config.model_name}/{champion.version}"
+    expected = (len(contract.labels),) if contract.is_classification else ()
+    mlflow.set_tracking_uri(project.tracking_uri)  # the project's store, also outside nox
+    with reaching(project.tracking_uri, f"loading {uri}"):
+        model = project.api.load_model(uri)
     try:
-        model = project.module("tracking").load_model(uri)
-        metrics = project.module("metrics")
-        return (
-            metrics.prediction_scores(model, reference),
-            metrics.prediction_scores(model, batch[list(reference.columns)]),
+        scores = tuple(
+            np.asarray(project.api.predict_scores(model, table, contract), dtype=float)
+            for table in (tables.reference, tables.batch)
         )
     except (ValueError, TypeError) as exc:
-        result.prediction_note = f"the champion could not score the batch: {str(exc).splitlines()[0]}"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        result.prediction_note = f"the champion could not score the batch: {first}"
         return None
+    for table, score in zip((tables.reference, tables.batch), scores, strict=True):
+        if score.shape != (len(table), *expected):
+            raise SlipwayError(
+                f"{project.config.package}.api.predict_scores gave shape {score.shape} for {uri},"
+                f" expected {(len(table), *expected)}"
+            )
+    return scores[0], scores[1]
 
 
 def run(args: argparse.Namespace) -> int:
+    from slipway.contract.coerce import read_table
     from slipway.monitor import check, report
+    from slipway.monitor.tables import typed_tables
     from slipway.project import Project
+    from slipway.registry import CHAMPION
 
     project = Project.load()
     config = load_monitor(project.root / "pyproject.toml")
-    target = project.module("params").load_params(project.root / "params.yaml").data.target
     if not (project.root / config.reference).exists():
         raise SlipwayError(f"no reference: {config.reference} is missing; run `nox -s train` first")
-    reference = _read(project.root / config.reference, "reference")
-    batch = _read(Path(args.batch), "batch")
-    reference = reference.drop(columns=[target], errors="ignore")
-    batch = batch.drop(columns=[target], errors="ignore")
-    if batch.empty:
-        raise SlipwayError(f"batch {args.batch} has no rows")
-    result = check.compare(reference, batch, config)
-    scores = _champion_scores(project, result, reference, batch)
+    reference = read_table(project.root / config.reference)
+    batch = read_table(Path(args.batch))
+    champion = project.registry().alias(CHAMPION)
+    contract, source = _contract(project, champion)
+    tables = typed_tables(reference, batch, contract, config.reference)
+    result = check.compare(tables, contract, config)
+    result.contract = source
+    if champion is not None:
+        result.model_version = champion.version
+    scores = _champion_scores(project, champion, contract, tables, result)
+    predictions = None
     if scores is not None:
-        check.prediction_drift(result, scores[0], scores[1], config)
+        predictions = check.prediction_drift(result, scores[0], scores[1], contract, config)
     out_dir = Path(args.out) if args.out else project.root / config.report_dir
-    _, html_path = report.write(result, out_dir, reference, batch, Path(args.batch).name, scores)
+    _, html_path = report.write(result, out_dir, tables, Path(args.batch).name, predictions)
     problems = result.problems()
     if problems:
         raise SlipwayError(f"{'; '.join(problems)} (report: {html_path})")
@@ -85,6 +135,6 @@ def run(args: argparse.Namespace) -> int:
 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("monitor", help="compare a batch with the training data; fail on drift")
-    parser.add_argument("batch", help="CSV table of production inputs (same columns as the training data)")
+    parser.add_argument("batch", help="CSV or Parquet table of production inputs (as the training table)")
     parser.add_argument("--out", help="report directory (default: [tool.slipway.monitor] report_dir)")
     parser.set_defaults(handler=run)

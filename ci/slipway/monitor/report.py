@@ -10,7 +10,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from slipway.monitor.check import MonitorResult
+from slipway.monitor.check import MonitorResult, Predictions, category_labels
+from slipway.monitor.tables import Tables
 
 MAX_PLOTS = 12  # drifted features first, then the largest PSI
 
@@ -37,19 +38,22 @@ def _png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _plots(result: MonitorResult, reference: Any, batch: Any, scores: tuple[Any, Any] | None) -> list[str]:
+def _plots(result: MonitorResult, tables: Tables, predictions: Predictions | None) -> list[str]:
     """Overlaid distributions (reference vs batch) as <figure> tags with base64 PNGs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    import pandas as pd
 
     def histogram(title: str, ref: Any, new: Any, categorical: bool) -> str:
         figure, axis = plt.subplots(figsize=(4.2, 2.6))
-        if categorical:
-            ref_counts = ref.astype(str).value_counts(normalize=True)
-            new_counts = new.astype(str).value_counts(normalize=True)
+        if categorical:  # lists of category names, None where missing
+            ref_counts, new_counts = (
+                pd.Series([v for v in side if v is not None], dtype=object).value_counts(normalize=True)
+                for side in (ref, new)
+            )
             labels = sorted(set(ref_counts.index) | set(new_counts.index))[:20]
             x = np.arange(len(labels))
             axis.bar(x - 0.2, [ref_counts.get(k, 0) for k in labels], 0.4, label="reference")
@@ -61,10 +65,18 @@ def _plots(result: MonitorResult, reference: Any, batch: Any, scores: tuple[Any,
             both = np.concatenate([ref_values[np.isfinite(ref_values)], new_values[np.isfinite(new_values)]])
             edges = np.histogram_bin_edges(both, bins=30) if both.size else 10
             axis.hist(
-                ref_values[np.isfinite(ref_values)], bins=edges, density=True, alpha=0.55, label="reference"
+                ref_values[np.isfinite(ref_values)],
+                bins=edges,
+                density=True,
+                alpha=0.55,
+                label="reference",
             )
             axis.hist(
-                new_values[np.isfinite(new_values)], bins=edges, density=True, alpha=0.55, label="batch"
+                new_values[np.isfinite(new_values)],
+                bins=edges,
+                density=True,
+                alpha=0.55,
+                label="batch",
             )
         axis.set_title(title, fontsize=9)
         axis.legend(fontsize=7)
@@ -74,23 +86,72 @@ def _plots(result: MonitorResult, reference: Any, batch: Any, scores: tuple[Any,
         return f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{encoded}"></figure>'
 
     figures = []
-    if scores is not None and result.prediction is not None:
-        figures.append(
-            histogram(f"champion's scores (PSI {_fmt(result.prediction.psi)})", scores[0], scores[1], False)
-        )
+    if predictions is not None and result.prediction is not None:
+        title = f"champion's {predictions.of} (PSI {_fmt(result.prediction.psi)})"
+        figures.append(histogram(title, predictions.reference, predictions.batch, predictions.categorical))
     ranked = sorted(
-        result.features, key=lambda f: (not f.drifted, -(f.drift.psi if math.isfinite(f.drift.psi) else 0))
+        result.features,
+        key=lambda f: (not f.drifted, -(f.drift.psi if math.isfinite(f.drift.psi) else 0)),
     )
     for feature in ranked[:MAX_PLOTS]:
         title = f"{feature.name} (PSI {_fmt(feature.drift.psi)}){' DRIFT' if feature.drifted else ''}"
-        figures.append(
-            histogram(title, reference[feature.name], batch[feature.name], feature.kind == "categorical")
-        )
+        ref, new = tables.reference[feature.name], tables.batch[feature.name]
+        if feature.kind == "categorical":
+            figures.append(
+                histogram(
+                    title,
+                    category_labels(ref, feature.type),
+                    category_labels(new, feature.type),
+                    True,
+                )
+            )
+        else:
+            figures.append(histogram(title, ref, new, False))
     return figures
 
 
+def _prediction(result: MonitorResult) -> str:
+    """The prediction drift section: the statistic, and the share of each predicted class."""
+    drift = result.prediction
+    if drift is None:
+        return f"<p>Not computed: {html.escape(result.prediction_note)}</p>"
+    test = "KS" if drift.test == "ks" else "chi-square"
+    text = (
+        f"<p>The champion's {html.escape(result.prediction_of)} (version"
+        f" {html.escape(result.model_version)}): PSI {_fmt(drift.psi)}, {test} {_fmt(drift.statistic)}"
+        f" (p = {_fmt(drift.p_value)}).</p>"
+    )
+    if result.prediction_shares:
+        rows = "".join(
+            f"<tr><td>{html.escape(label)}</td><td>{ref:.1%}</td><td>{new:.1%}</td></tr>"
+            for label, (ref, new) in result.prediction_shares.items()
+        )
+        text += (
+            "<table><thead><tr><th>predicted class</th><th>reference</th><th>batch</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    return text
+
+
+def _schema(result: MonitorResult) -> str:
+    """Missing, mistyped and unnamed columns, and categories the contract does not list."""
+    items = []
+    if result.missing_columns:
+        items.append(f"<li>Missing in the batch: {html.escape(', '.join(result.missing_columns))}</li>")
+    for column, why in result.type_errors.items():
+        items.append(f"<li>Wrong type in {html.escape(column)}: {html.escape(why)}</li>")
+    for column, values in result.unseen_categories.items():
+        shown = ", ".join(html.escape(repr(v)) for v in values)
+        items.append(f"<li>Categories of {html.escape(column)} not in the contract: {shown}</li>")
+    if result.extra_columns:
+        items.append(
+            f"<li>Not in the contract (ignored): {html.escape(', '.join(result.extra_columns))}</li>"
+        )
+    return "".join(items) or "<li>Every feature present, with its type and known categories.</li>"
+
+
 def render_html(
-    result: MonitorResult, reference: Any, batch: Any, batch_name: str, scores: tuple[Any, Any] | None
+    result: MonitorResult, tables: Tables, batch_name: str, predictions: Predictions | None
 ) -> str:
     problems = result.problems()
     verdict = (
@@ -102,39 +163,24 @@ def render_html(
     for f in result.features:
         bad = f.drifted or f.missing_drifted
         rows.append(
-            f'<tr class="{"bad" if bad else ""}"><td>{html.escape(f.name)}</td><td>{f.kind}</td>'
-            f"<td>{_fmt(f.drift.psi)}</td><td>{f.drift.test} {_fmt(f.drift.statistic)}</td>"
+            f'<tr class="{"bad" if bad else ""}"><td>{html.escape(f.name)}</td><td>{f.type}</td>'
+            f"<td>{f.kind}</td><td>{_fmt(f.drift.psi)}</td><td>{f.drift.test} {_fmt(f.drift.statistic)}</td>"
             f"<td>{_fmt(f.drift.p_value)}</td><td>{f.missing_reference:.1%} → {f.missing_batch:.1%}</td>"
             f"<td>{'yes' if bad else ''}</td></tr>"
         )
-    schema = []
-    if result.missing_columns:
-        schema.append(f"<li>Missing in the batch: {html.escape(', '.join(result.missing_columns))}</li>")
-    if result.extra_columns:
-        schema.append(
-            f"<li>Not in the reference (ignored): {html.escape(', '.join(result.extra_columns))}</li>"
-        )
-    for column, (old, new) in result.dtype_changes.items():
-        schema.append(f"<li>{html.escape(column)}: {html.escape(old)} → {html.escape(new)}</li>")
-    if result.prediction is not None:
-        prediction = (
-            f"<p>PSI {_fmt(result.prediction.psi)}, KS {_fmt(result.prediction.statistic)} "
-            f"(p = {_fmt(result.prediction.p_value)}) for version {html.escape(result.model_version)}.</p>"
-        )
-    else:
-        prediction = f"<p>Not computed: {html.escape(result.prediction_note)}</p>"
-    figures = "".join(_plots(result, reference, batch, scores))
+    figures = "".join(_plots(result, tables, predictions))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Drift report: {html.escape(batch_name)}</title>
 <style>{STYLE}</style></head><body>
 <h1>Drift report: {html.escape(batch_name)}</h1>
-<p>{result.batch_rows} batch rows against {result.reference_rows} reference rows.</p>
+<p>{result.batch_rows} batch rows against {result.reference_rows} reference rows; features and their
+types from {html.escape(result.contract or "the contract")}.</p>
 {verdict}
-<h2>Schema</h2><ul>{"".join(schema) or "<li>Same columns and types as the reference.</li>"}</ul>
-<h2>Prediction drift</h2>{prediction}
+<h2>Columns</h2><ul>{_schema(result)}</ul>
+<h2>Prediction drift</h2>{_prediction(result)}
 <h2>Features</h2>
-<table><thead><tr><th>feature</th><th>kind</th><th>PSI</th><th>test statistic</th><th>p-value</th>
-<th>missing</th><th>past threshold</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+<table><thead><tr><th>feature</th><th>type</th><th>kind</th><th>PSI</th><th>test statistic</th>
+<th>p-value</th><th>missing</th><th>past threshold</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>Distributions</h2><div class="grid">{figures}</div>
 </body></html>
 """
@@ -143,13 +189,13 @@ def render_html(
 def write(
     result: MonitorResult,
     out_dir: Path,
-    reference: Any,
-    batch: Any,
+    tables: Tables,
     batch_name: str,
-    scores: tuple[Any, Any] | None = None,
+    predictions: Predictions | None = None,
 ) -> tuple[Path, Path]:
+    """report.json (the result, with `passed` and `problems`) and report.html, in out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     json_path.write_text(json.dumps({"batch": batch_name, **result.to_json()}, indent=2) + "\n")
-    html_path.write_text(render_html(result, reference, batch, batch_name, scores))
+    html_path.write_text(render_html(result, tables, batch_name, predictions))
     return json_path, html_path

@@ -3,7 +3,8 @@
 One uvicorn worker, one model. Requests that arrive while the model is busy wait in a queue and
 are scored together in the next call (no added delay when idle): a forest's per-call overhead
 dwarfs its per-row cost, so this is where the throughput comes from. Bad input is a 4xx naming
-the problem (`schema.InputError`); nothing a client sends can produce a 500.
+the problem (`schema.InputError`); nothing a client sends can produce a 500. Answers carry the
+labels as they are in the data and, for classification, the classes and each row's probabilities.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations at runtime,
@@ -16,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from slipway.serve.model import ServedModel
+from slipway.serve.model import Scored, ServedModel
 from slipway.serve.schema import Batch, InputError
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -25,7 +26,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 @dataclass
 class _Job:
     batch: Batch
-    future: asyncio.Future[list[Any]]
+    future: asyncio.Future[Scored]
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Batcher:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "slipway-model"))
     observe_batch: Any = None  # callable(rows) for the metrics
 
-    async def submit(self, batch: Batch) -> list[Any]:
+    async def submit(self, batch: Batch) -> Scored:
         job = _Job(batch, asyncio.get_running_loop().create_future())
         await self.queue.put(job)
         return await job.future
@@ -67,7 +68,7 @@ class Batcher:
         start = 0
         for job in jobs:
             if not job.future.done():
-                job.future.set_result(results[start : start + job.batch.rows])
+                job.future.set_result(results.rows(start, start + job.batch.rows))
             start += job.batch.rows
 
     async def run(self) -> None:
@@ -79,6 +80,18 @@ class Batcher:
                 jobs.append(job)
                 rows += job.batch.rows
             await self._score(jobs)
+
+
+def answer(served: ServedModel, scored: Scored, warnings: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A /predict answer: predictions, then the classes and probabilities, warnings if any, the model."""
+    content: dict[str, Any] = {"predictions": scored.predictions}
+    if served.classes is not None and scored.probabilities is not None:
+        content["classes"] = served.classes
+        content["probabilities"] = scored.probabilities
+    if warnings:
+        content["warnings"] = list(warnings)
+    content["model"] = {"name": served.name, "version": served.version}
+    return content
 
 
 def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
@@ -120,7 +133,10 @@ def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
     disable_created_metrics()  # plain counters, as Prometheus scrapes them
     metrics = CollectorRegistry()
     requests = Counter(
-        "slipway_requests", "Prediction requests by outcome", ["endpoint", "status"], registry=metrics
+        "slipway_requests",
+        "Prediction requests by outcome",
+        ["endpoint", "status"],
+        registry=metrics,
     )
     latency = Histogram(
         "slipway_request_seconds",
@@ -133,6 +149,12 @@ def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
         "slipway_batch_rows",
         "Rows per model call",
         buckets=(1, 2, 4, 8, 16, 64, 256, 1024, 10_000),
+        registry=metrics,
+    )
+    unseen = Counter(
+        "slipway_unseen_categories",
+        "Values of a string column outside its contract's categories (scored, with a warning)",
+        ["column"],
         registry=metrics,
     )
     info = Gauge("slipway_model_info", "The served model version", ["name", "version"], registry=metrics)
@@ -172,7 +194,7 @@ def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
         try:
             body = await _read_body(request, max_body)
             batch = served.schema.parse(body)
-            predictions = await batcher.submit(batch)
+            scored = await batcher.submit(batch)
         except InputError as exc:
             requests.labels(endpoint, str(exc.status)).inc()
             return _json({"error": str(exc), "model": model_field}, exc.status, model_header)
@@ -185,8 +207,10 @@ def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
             return _json({"error": f"internal error: {type(exc).__name__}: {exc}"}, 500, model_header)
         requests.labels(endpoint, "200").inc()
         rows.inc(batch.rows)
+        for column, count in batch.unseen.items():
+            unseen.labels(column).inc(count)
         latency.observe(time.perf_counter() - start)
-        return _json({"predictions": predictions, "model": model_field}, headers=model_header)
+        return _json(answer(served, scored, batch.warnings), headers=model_header)
 
     async def prometheus() -> Any:
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,8 +1,9 @@
 """`slipway serve --port PORT` runs the app for the champion; `slipway smoke` checks it answers.
 
 The smoke test starts the server for the champion on a free loopback port, sends the model's
-logged input example (expects predictions, one per row, from the champion's version) and the same
-example without its first column (expects a 4xx naming that column), then stops the server.
+logged input example (expects predictions, one per row, from the champion's version, and as many
+rows of class probabilities when the model is a classifier) and the same example without its first
+column (expects a 4xx naming that column), then stops the server.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def serve(args: argparse.Namespace) -> int:
 
     served = load_champion(Path(), max_rows=args.max_rows)
     app = create_app(served, max_body=args.max_body)
-    print(f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}", flush=True)
+    print(
+        f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}",
+        flush=True,
+    )
     # One worker: the model is loaded once, and several uvicorn workers slow every request down.
     uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False)
     return 0
@@ -97,11 +101,19 @@ def check_answers(base: str, example: dict[str, Any], version: str) -> list[str]
         raise SlipwayError(
             f"the input example got {status} {json.dumps(answer)[:200]}; expected {rows} predictions"
         )
+    probabilities = answer.get("probabilities")
+    if probabilities is not None and len(probabilities) != rows:
+        raise SlipwayError(
+            f"the input example got {len(probabilities)} rows of probabilities, expected {rows}"
+        )
     if str(answer.get("model", {}).get("version")) != version:
         raise SlipwayError(f"answers came from version {answer.get('model')}, expected {version}")
     dropped = split["columns"][0]
     malformed = {
-        "dataframe_split": {"columns": split["columns"][1:], "data": [row[1:] for row in split["data"]]}
+        "dataframe_split": {
+            "columns": split["columns"][1:],
+            "data": [row[1:] for row in split["data"]],
+        }
     }
     bad_status, bad = request(f"{base}/predict", malformed)
     if not (400 <= bad_status < 500 and dropped in str(bad.get("error", ""))):
@@ -118,7 +130,16 @@ def check_answers(base: str, example: dict[str, Any], version: str) -> list[str]
 def smoke(args: argparse.Namespace) -> int:
     port = args.port or free_port()
     base = f"http://{LOOPBACK}:{port}"
-    command = [sys.executable, "-m", "slipway.cli", "serve", "--host", LOOPBACK, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "slipway.cli",
+        "serve",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         ready = wait_ready(process, base, args.timeout)

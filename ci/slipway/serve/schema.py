@@ -1,19 +1,41 @@
-"""Check a `dataframe_split` request against the model signature; one message per problem.
+"""Check a `dataframe_split` request against the model's input columns; one message per problem.
 
-Pure Python (no pandas, no FastAPI): the app calls it per request, the tests call it directly.
-Every failure is an `InputError` carrying the HTTP status the app answers with.
+The columns come from the data contract logged with the model (or, for a model logged without
+one, from its MLflow signature). Pure Python (no pandas, no FastAPI): the app calls it per
+request, the tests call it directly. Every failure is an `InputError` carrying the HTTP status the
+app answers with; what is worth knowing but not a reason to refuse (a category the contract does
+not list) becomes a warning on the batch.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
-# MLflow signature types -> the JSON values a column accepts.
-NUMERIC = {"double", "float"}
-INTEGER = {"long", "integer"}
+if TYPE_CHECKING:
+    from slipway.contract import Contract
+
+MAX_WARNINGS = 20  # per answer; the rest are counted in one closing line
+
+# What a column's values are checked as: any finite number, a whole number, true/false, a string,
+# or anything (a signature type this schema does not know).
+Kind = Literal["number", "whole", "boolean", "string", "any"]
+CONTRACT_KINDS: dict[str, Kind] = {
+    "integer": "number",  # the model sees every number as a float, as in training
+    "float": "number",
+    "boolean": "boolean",
+    "string": "string",
+}
+SIGNATURE_KINDS: dict[str, Kind] = {
+    "double": "number",
+    "float": "number",
+    "long": "whole",
+    "integer": "whole",
+    "boolean": "boolean",
+    "string": "string",
+}
 
 
 class InputError(ValueError):
@@ -26,17 +48,24 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Column:
+    """One input column: how its values are checked, and whether it may be left out or null."""
+
     name: str
-    type: str  # MLflow's name: double, float, long, integer, boolean, string, ...
-    required: bool = True
+    type: str  # as its source names it (contract: integer, float, boolean, string; or MLflow's)
+    kind: Kind = "any"
+    required: bool = True  # the column must be in the request
+    nullable: bool = True  # null is a value (the model imputes it)
+    categories: frozenset[str] = frozenset()  # strings: the known values (others are warned about)
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Validated rows as columns in signature order (values already converted)."""
+    """Validated rows as columns in schema order (values converted), and what is worth a warning."""
 
     columns: dict[str, list[Any]]
     rows: int
+    warnings: tuple[str, ...] = ()  # at most MAX_WARNINGS + 1 lines, in row order
+    unseen: dict[str, int] = field(default_factory=dict)  # column -> values not in its categories
 
 
 def _describe(value: Any) -> str:
@@ -44,54 +73,79 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _quoted(text: str) -> str:
+    quoted = repr(text)
+    return quoted if len(quoted) <= 40 else quoted[:37] + "..."
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _convert(column: Column, value: Any, row: int) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        if column.required:
-            raise InputError(f"column {column.name!r} row {row}: a value is required, got null")
+    """The value as the model takes it (None for null), or InputError naming column, row and value."""
+    where = f"column {column.name!r} row {row}"
+    if _is_null(value):
+        if not column.nullable:
+            raise InputError(f"{where}: a value is required, got null")
         return None
-    kind = column.type
-    if kind in NUMERIC:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(
-                f"column {column.name!r} row {row}: expected a number ({kind}), got {_describe(value)}"
-            )
+    kind = column.kind
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "number":
+        if not is_number or not math.isfinite(value):
+            raise InputError(f"{where}: expected a number ({column.type}), got {_describe(value)}")
         return float(value)
-    if kind in INTEGER:
+    if kind == "whole":
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(
-                f"column {column.name!r} row {row}: expected an integer ({kind}), got {_describe(value)}"
-            )
+        if not is_number or not isinstance(value, int):
+            raise InputError(f"{where}: expected an integer ({column.type}), got {_describe(value)}")
         return value
-    if kind == "boolean" and not isinstance(value, bool):
-        raise InputError(f"column {column.name!r} row {row}: expected true or false, got {_describe(value)}")
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if is_number and value in (0, 1):
+            return bool(value)
+        raise InputError(f"{where}: expected true or false, got {_describe(value)}")
     if kind == "string" and not isinstance(value, str):
-        raise InputError(f"column {column.name!r} row {row}: expected a string, got {_describe(value)}")
+        raise InputError(f"{where}: expected a string, got {_describe(value)}")
     return value
 
 
 @dataclass(frozen=True)
 class InputSchema:
-    """The model's input columns, from its MLflow signature."""
+    """The model's input columns, from its data contract (or its MLflow signature)."""
 
     columns: tuple[Column, ...]
     max_rows: int = 10_000
 
     @classmethod
+    def from_contract(cls, contract: Contract, max_rows: int = 10_000) -> InputSchema:
+        """The contract's feature columns, each checked by its type; null is accepted in every one."""
+        columns = tuple(
+            Column(
+                spec.name,
+                spec.type,
+                CONTRACT_KINDS[spec.type],
+                categories=frozenset(spec.categories),
+            )
+            for spec in contract.features
+        )
+        return cls(columns, max_rows)
+
+    @classmethod
     def from_signature(cls, signature: Any, max_rows: int = 10_000) -> InputSchema:
-        """From an `mlflow.models.ModelSignature` whose inputs are named columns."""
+        """From an `mlflow.models.ModelSignature` with named columns (a model logged without a contract)."""
         if signature is None or signature.inputs is None or not signature.inputs.has_input_names():
             raise ValueError(
                 "the model has no column signature: log it with `signature=infer_signature(X, y)`"
             )
-        columns = tuple(
-            Column(
-                spec.name, str(getattr(spec.type, "name", spec.type)), bool(getattr(spec, "required", True))
-            )
-            for spec in signature.inputs.inputs
-        )
-        return cls(columns, max_rows)
+        columns = []
+        for spec in signature.inputs.inputs:
+            kind = str(getattr(spec.type, "name", spec.type))
+            required = bool(getattr(spec, "required", True))
+            columns.append(Column(spec.name, kind, SIGNATURE_KINDS.get(kind, "any"), required, not required))
+        return cls(tuple(columns), max_rows)
 
     @property
     def names(self) -> list[str]:
@@ -108,7 +162,8 @@ class InputSchema:
     def validate(self, payload: Any) -> Batch:
         if not isinstance(payload, dict) or "dataframe_split" not in payload:
             raise InputError(
-                'expected a JSON object {"dataframe_split": {"columns": [...], "data": [[...], ...]}}', 400
+                'expected a JSON object {"dataframe_split": {"columns": [...], "data": [[...], ...]}}',
+                400,
             )
         split = payload["dataframe_split"]
         if not isinstance(split, dict):
@@ -142,4 +197,26 @@ class InputSchema:
                 columns[column.name] = [None] * len(data)
                 continue
             columns[column.name] = [_convert(column, values[index], row) for row, values in enumerate(data)]
-        return Batch(columns, len(data))
+        warnings, unseen = _unseen_categories(self.columns, columns)
+        return Batch(columns, len(data), warnings, unseen)
+
+
+def _unseen_categories(
+    columns: tuple[Column, ...], values: dict[str, list[Any]]
+) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Warnings (row order, bounded) and per-column counts of strings outside a column's categories."""
+    found: list[tuple[int, int, str]] = []
+    counts: dict[str, int] = {}
+    for order, column in enumerate(columns):
+        if not column.categories:
+            continue
+        for row, value in enumerate(values[column.name]):
+            if value is not None and value not in column.categories:
+                counts[column.name] = counts.get(column.name, 0) + 1
+                text = f"column {column.name!r} row {row}: unseen category {_quoted(value)}"
+                found.append((row, order, text))
+    found.sort()
+    warnings = [text for _, _, text in found[:MAX_WARNINGS]]
+    if len(found) > MAX_WARNINGS:
+        warnings.append(f"{len(found) - MAX_WARNINGS} more unseen categories not listed")
+    return tuple(warnings), counts

@@ -18,7 +18,7 @@ import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
 from slipway.contract import Contract
-from slipway.contract.schema import to_dict
+from slipway.contract.schema import METADATA_KEY, to_dict
 
 from .params import Params
 
@@ -27,7 +27,6 @@ from .params import Params
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 # Listed, not inferred: inference re-imports the model and costs seconds per run.
 SERVING_PACKAGES = ["scikit-learn", "numpy", "pandas", "skops"]
-CONTRACT_KEY = "slipway_contract"  # the model's metadata entry the server reads its input types from
 
 
 class TrainingRecord(TypedDict):
@@ -75,7 +74,7 @@ def log_training(
             input_example=features.head(3),
             pip_requirements=[f"{name}=={version(name)}" for name in SERVING_PACKAGES],
             skops_trusted_types=TRUSTED_TYPES,
-            metadata={CONTRACT_KEY: to_dict(contract)},
+            metadata={METADATA_KEY: to_dict(contract)},  # the server's input types
         )
     return {"run_id": run.info.run_id, "model_uri": info.model_uri}
 

@@ -22,8 +22,12 @@ def predictions_table(target: pd.Series, scores: np.ndarray, contract: Contract)
     """Actual against predicted per holdout row: a confusion matrix or a scatter in `dvc plots`."""
     if contract.is_classification:
         predicted = [contract.labels[index] for index in scores.argmax(axis=1)]
-        return pd.DataFrame({"actual": target.astype(str).to_numpy(), "predicted": list(map(str, predicted))})
-    return pd.DataFrame({"actual": target.to_numpy(), "predicted": scores, "residual": target.to_numpy() - scores})
+        return pd.DataFrame(
+            {"actual": target.astype(str).to_numpy(), "predicted": list(map(str, predicted))}
+        )
+    return pd.DataFrame(
+        {"actual": target.to_numpy(), "predicted": scores, "residual": target.to_numpy() - scores}
+    )
 
 
 def main(record_json: Path, test_csv: Path, reports: Path) -> None:
@@ -34,7 +38,9 @@ def main(record_json: Path, test_csv: Path, reports: Path) -> None:
     metrics = score(target, scores, contract)
     (reports / "plots").mkdir(parents=True, exist_ok=True)
     (reports / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    predictions_table(target, scores, contract).to_csv(reports / "plots" / "predictions.csv", index=False)
+    predictions_table(target, scores, contract).to_csv(
+        reports / "plots" / "predictions.csv", index=False
+    )
     log_evaluation(record, metrics, reports / "plots")
 
 
