@@ -13,10 +13,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from tests.conftest import nox, output, render_project
+from tests.serving import call, serving, split
 from tests.tables import mixed_table, sklearn_table, write
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +155,42 @@ def test_a_missing_table_stops_the_copy_at_once(template: Path, tmp_path: Path) 
     with pytest.raises(subprocess.CalledProcessError):
         render_project(template, dest, data_path=str(tmp_path / "nowhere.csv"), target="y")
     assert not dest.exists()
+
+
+class TestFiveClassesServedAndMonitored:
+    """Five string labels: deployed, served with strings and nulls, watched for a shifted mix."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def project(cls, template: Path, workdir: Path) -> Path:
+        table = write(mixed_table("5-class", rows=600, seed=5), workdir / "input" / "five.csv")
+        project = make_project(template, workdir, table, "target", project_name="Five Classes")
+        out = output(nox(project, "-s", "train", "evaluate", "deploy"))
+        assert "smoke: five-classes version 1 served" in out
+        return project
+
+    def test_predict_answers_labels_and_probabilities_for_strings_and_nulls(self, project: Path) -> None:
+        labels = ["alpha", "beta", "delta", "epsilon", "gamma"]
+        columns = ["age", "income", "city", "member"]
+        rows = [[41, 52000.5, "Oslo", True], [None, None, None, None], [30, 18000.0, "Atlantis", False]]
+        with serving(project) as base:
+            status, answer = call(f"{base}/predict", split(columns, rows))
+        assert status == 200, answer
+        assert answer["classes"] == labels
+        assert len(answer["predictions"]) == 3
+        assert set(answer["predictions"]) <= set(labels)
+        assert all(abs(sum(row) - 1) < 1e-9 for row in answer["probabilities"])
+        assert answer["warnings"] == ["column 'city' row 2: unseen category 'Atlantis'"]
+
+    def test_monitor_flags_a_shifted_mix_of_categories_and_an_unseen_one(self, project: Path) -> None:
+        batch = pd.read_csv(project / "data/processed/test.csv")
+        shifted = batch.assign(city=["Tunis"] * (len(batch) - 5) + ["Atlantis"] * 5)
+        path = write(shifted, project / "batch.csv")
+        result = nox(project, "-s", "monitor", "--", str(path), check=False)
+        assert result.returncode != 0
+        line = next(ln for ln in output(result).splitlines() if ln.startswith("slipway monitor:"))
+        assert "city" in line
+        assert "Atlantis" in line
+        report = json.loads((project / "reports/monitor/report.json").read_text())
+        assert report["unseen_categories"] == {"city": ["Atlantis"]}
+        assert {f["name"] for f in report["features"] if f["drifted"]} >= {"city"}

