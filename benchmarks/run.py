@@ -9,6 +9,8 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
   tracking   the train stage with MLflow tracking vs the same fit without it; the evaluate gate
   update     `copier update` of a default project between release tags (tests/releases.py), as
              `nox -s template-update` runs it; the session itself; from the previous release
+  own-data   first green of the default project at --baseline-ref against now (ratio), first
+             green on a 10,000-row mixed-type table, `nox -s data-adopt` of it and the `nox` after
   suite      this repository's whole test suite (`uv run pytest`), once (--suite)
 Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
 The fast-gates figures in one run: --only gates train suite
@@ -55,6 +57,7 @@ class Bench:
         self.template = snapshot_working_tree(self.work / "template")
         self.count = 0
         self.rows: list[tuple[str, float, str]] = []
+        self.baseline_ref = "HEAD"
 
     def fresh(self, *, tasks: bool = True, **data: str) -> Path:
         self.count += 1
@@ -128,14 +131,13 @@ def train(b: Bench) -> None:
 
 
 FIT_ONLY = """
-import sys
 from pathlib import Path
-from {pkg}.data import load_frame, split_features
+from {pkg}.data import CONTRACT, load_contract, load_table, split_features
 from {pkg}.model import build_model
 from {pkg}.params import load_params
-params = load_params()
-x, y = split_features(load_frame(Path('data/processed/train.csv')), params.data.target)
-model = build_model(params.model).fit(x, y)
+contract = load_contract(CONTRACT)
+x, y = split_features(load_table(Path('data/processed/train.csv')), contract)
+model = build_model(load_params().model, contract).fit(x, y)
 """
 
 
@@ -205,6 +207,48 @@ def update(b: Bench) -> None:
     )
 
 
+def template_at(b: Bench, ref: str) -> Path:
+    """A clone of this repository at `ref`, to render the baseline from in the same run."""
+    dest = b.work / f"template-{ref}"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(dest)], check=True)
+    subprocess.run(["git", "checkout", "--quiet", ref], cwd=dest, check=True)
+    return dest
+
+
+def own_data(b: Bench) -> None:
+    """First green (copy, then `nox`) of the default project at --baseline-ref and now, alternating;
+    then the same for a 10,000-row mixed-type table, and `data-adopt` of it into a default project."""
+    from tests.tables import mixed_table, write
+
+    baseline = template_at(b, b.baseline_ref)
+    firsts: dict[str, list[float]] = {"baseline": [], "now": []}
+    for _ in range(b.runs):
+        for name, template in (("baseline", baseline), ("now", b.template)):
+            b.count += 1
+            start = time.perf_counter()
+            project = render_project(template, b.work / f"p{b.count}")
+            timed(["uvx", "nox"], project)
+            firsts[name].append(time.perf_counter() - start)
+    before = b.record(f"first green, default project at {b.baseline_ref}", firsts["baseline"])
+    after = b.record("first green, default project now", firsts["now"])
+    b.ratio("now / baseline", after, before)
+    table = write(mixed_table("3-class", rows=10_000, seed=7), b.work / "tables" / "customers.csv")
+
+    def first_green_on_table() -> float:
+        start = time.perf_counter()
+        project = b.fresh(data_path=str(table), target="target")
+        timed(["uvx", "nox"], project)
+        return time.perf_counter() - start
+
+    b.median("first green, 10,000-row mixed table (copy + nox)", first_green_on_table)
+    project = b.fresh()
+    commit_all(project, "rendered")
+    adopt = timed(["uvx", "nox", "-s", "data-adopt", "--", str(table), "--target", "target"], project)
+    b.figure("`nox -s data-adopt` of that table", adopt, "once")
+    commit_all(project, "adopted")  # no file edited by hand: adopt's own changes only
+    b.figure("first `nox` after adopting it", timed(["uvx", "nox"], project), "once; 0 files edited")
+
+
 def suite(b: Bench) -> None:
     elapsed = timed(["uv", "run", "pytest", "-q"], ROOT)
     b.figure("toolkit test suite (uv run pytest), once", elapsed)
@@ -216,6 +260,7 @@ BENCHES = {
     "train": train,
     "tracking": tracking,
     "update": update,
+    "own-data": own_data,
     "suite": suite,
 }
 
@@ -227,9 +272,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=None)
     parser.add_argument("--suite", action="store_true", help="also time the whole test suite")
+    parser.add_argument(
+        "--baseline-ref", default="HEAD", help="own-data: the commit whose first green is the baseline"
+    )
     args = parser.parse_args()
     names = args.only or [n for n in BENCHES if n != "suite" or args.suite]
     bench = Bench(args.runs)
+    bench.baseline_ref = args.baseline_ref
     print(f"slipway benchmarks: {args.runs} runs each, {os.cpu_count()} cores, work dir {bench.work}")
     for name in names:
         BENCHES[name](bench)
