@@ -132,10 +132,11 @@ def train(b: Bench) -> None:
 
 FIT_ONLY = """
 from pathlib import Path
-from {pkg}.data import CONTRACT, load_contract, load_table, split_features
+from {pkg}.contract import load_contract
+from {pkg}.data import load_table, split_features
 from {pkg}.model import build_model
 from {pkg}.params import load_params
-contract = load_contract(CONTRACT)
+contract = load_contract()
 x, y = split_features(load_table(Path('data/processed/train.csv')), contract)
 model = build_model(load_params().model, contract).fit(x, y)
 """

@@ -333,10 +333,6 @@ def migrate(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[s
     return run(cwd, sys.executable, "-I", "-S", str(MIGRATIONS / script), *args)
 
 
-def pin_free(text: str) -> str:
-    return re.sub(r"slipway @ git\+file://\S+@[0-9a-f]{40}", "slipway @ PIN", text)
-
-
 def test_mlflow_migration_on_a_project_of_the_last_release(releases: Releases, project: Project) -> None:
     old = project(releases.old, name="old")
     new = project(releases.new, name="new")
@@ -345,7 +341,13 @@ def test_mlflow_migration_on_a_project_of_the_last_release(releases: Releases, p
     once = (old / "pyproject.toml").read_text()
     migrate("mlflow_table.py", *defaults, cwd=old)
     assert (old / "pyproject.toml").read_text() == once
-    assert pin_free(once) == pin_free((new / "pyproject.toml").read_text())
+    # the tables the migration rewrites read as the new release renders them
+    assert slipway_tables(once) == slipway_tables((new / "pyproject.toml").read_text())
+
+
+def slipway_tables(pyproject: str) -> str:
+    """`[tool.slipway]` and `[tool.slipway.mlflow]` as text, comments included."""
+    return pyproject[pyproject.index("[tool.slipway]") : pyproject.index("[tool.slipway.gates]")]
 
 
 def test_migrations_run_through_the_copier_cli_with_tasks_skipped(

@@ -314,7 +314,7 @@ def test_triggers_and_concurrency(project: Path) -> None:
     for name in ("ci.yml", "train.yml"):
         assert workflows[name]["concurrency"]["cancel-in-progress"] is True, name
     train = workflows["train.yml"]["on"]["pull_request"]["paths"]
-    assert set(train) == {"data/**", "params.yaml", "dvc.yaml", "dvc.lock", "src/**"}
+    assert set(train) == {"data/**", "params.yaml", "contract.yaml", "dvc.yaml", "dvc.lock", "src/**"}
     deploy = workflows["deploy.yml"]
     assert deploy["on"]["workflow_dispatch"]["inputs"]["rollback"]["type"] == "boolean"
     assert {job["environment"] for job in deploy["jobs"].values()} == {"production"}

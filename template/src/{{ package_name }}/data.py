@@ -9,13 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from slipway.contract import Contract, load_contract
+from slipway.contract import Contract
 from slipway.contract.check import modelled_columns
 from slipway.contract.coerce import features, read_table, target
-
-CONTRACT = Path("contract.yaml")
-
-__all__ = ["load_contract", "load_table", "split_features", "split_frame"]
 
 
 def load_table(path: Path) -> pd.DataFrame:

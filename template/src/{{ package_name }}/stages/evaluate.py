@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from slipway.contract import Contract
 
-from ..data import CONTRACT, load_contract, load_table, split_features
+from ..contract import load_contract
+from ..data import load_table, split_features
 from ..metrics import predict_scores, score
 from ..tracking import TrainingRecord, load_model, log_evaluation
 
@@ -31,7 +32,7 @@ def predictions_table(target: pd.Series, scores: np.ndarray, contract: Contract)
 
 
 def main(record_json: Path, test_csv: Path, reports: Path) -> None:
-    contract = load_contract(CONTRACT)
+    contract = load_contract()
     record: TrainingRecord = json.loads(record_json.read_text())
     features, target = split_features(load_table(test_csv), contract)
     scores = predict_scores(load_model(record["model_uri"]), features, contract)

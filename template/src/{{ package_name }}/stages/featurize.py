@@ -11,13 +11,14 @@ from pathlib import Path
 from slipway.contract import ContractError
 from slipway.contract.check import check_no_overlap
 
-from ..data import CONTRACT, load_contract, load_table, split_frame
+from ..contract import load_contract
+from ..data import load_table, split_frame
 from ..params import load_params
 
 
 def main(raw: Path, out_dir: Path) -> None:
     params = load_params()
-    contract = load_contract(CONTRACT)
+    contract = load_contract()
     train, test = split_frame(load_table(raw), contract, params.split.test_size, params.split.seed)
     check_no_overlap(train, test, contract)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..data import CONTRACT, load_contract, load_table, split_features
+from ..contract import load_contract
+from ..data import load_table, split_features
 from ..model import build_model
 from ..params import load_params
 from ..tracking import log_training
@@ -18,7 +19,7 @@ from ..tracking import log_training
 
 def main(train_csv: Path, record: Path) -> None:
     params = load_params()
-    contract = load_contract(CONTRACT)
+    contract = load_contract()
     features, target = split_features(load_table(train_csv), contract)
     model = build_model(params.model, contract).fit(features, target)
     logged = log_training(model, features, params, contract, inputs=[train_csv])

@@ -12,11 +12,12 @@ from pathlib import Path
 from slipway.contract import ContractError
 from slipway.contract.check import summary, validate
 
-from ..data import CONTRACT, load_contract, load_table
+from ..contract import load_contract
+from ..data import load_table
 
 
 def main(raw: Path, report: Path) -> None:
-    contract = load_contract(CONTRACT)
+    contract = load_contract()
     frame = load_table(raw)
     validate(frame, contract)
     report.parent.mkdir(parents=True, exist_ok=True)
