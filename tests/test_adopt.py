@@ -1,4 +1,4 @@
-"""`nox -s data-adopt` in an existing project: bad tables change nothing; a good one goes green.
+"""Adopting a table: bad tables change nothing (the command, then the session); a good one goes green.
 
 One default project (breast cancer, committed) in order: each bad table is refused in one line with
 the project byte for byte as before, a dirty tree is refused, then scikit-learn's iris (string
@@ -12,11 +12,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from slipway import cli
 
 from tests.conftest import commit_all, git, nox, output, render_project
 from tests.tables import mixed_table, sklearn_table, write
 
-pytestmark = pytest.mark.e2e
+PROJECT_FILES = {  # what `slipway adopt` reads of a project before it changes anything
+    "params.yaml": "data:\n  raw: data/raw/breast_cancer.csv\n",
+    "pyproject.toml": '[tool.slipway]\npackage = "m"\n[tool.slipway.gates]\nprimary_metric = "roc_auc"\n',
+    "dvc.yaml": "stages: {}\n",
+    "data/raw/breast_cancer.csv": "x,target\n1,0\n",
+}
 
 DEFAULT_GATES = ("train", "typecheck", "lint", "tests", "evaluate")
 
@@ -60,9 +66,32 @@ def bad_tables(base: Path) -> dict[str, tuple[Path, str, str]]:
     }
 
 
-@pytest.mark.parametrize(
-    "case", ["no such target", "one class", "empty file", "no usable feature", "a quantity as classes"]
-)
+BAD = ["no such target", "one class", "empty file", "no usable feature", "a quantity as classes"]
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_table_is_refused_by_the_command_changing_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """`slipway adopt`, what the session runs, among a project's files: one line, every byte kept."""
+    table, target, words = bad_tables(tmp_path / "tables")[case]
+    project = tmp_path / "project"
+    for name, text in PROJECT_FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    monkeypatch.chdir(project)
+    task = ["--task", "classification"] if case == "a quantity as classes" else []
+    assert cli.main(["adopt", str(table), "--target", target, *task]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("slipway adopt: ")
+    assert words in err[0]
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", ["empty file", "a quantity as classes"])
 def test_bad_table_is_one_line_and_changes_nothing(project: Path, tmp_path: Path, case: str) -> None:
     table, target, words = bad_tables(tmp_path)[case]
     before = state(project)
@@ -78,6 +107,7 @@ def test_bad_table_is_one_line_and_changes_nothing(project: Path, tmp_path: Path
     assert git(project, "status", "--porcelain") == ""
 
 
+@pytest.mark.e2e
 def test_dirty_tree_is_refused(project: Path, tmp_path: Path) -> None:
     params = project / "params.yaml"
     original = params.read_text()
@@ -99,6 +129,7 @@ def test_dirty_tree_is_refused(project: Path, tmp_path: Path) -> None:
     assert "data-adopt needs a clean git tree, 1 paths are changed or untracked" in output(result)
 
 
+@pytest.mark.e2e
 def test_adopting_iris_replaces_the_example_and_goes_green(project: Path, tmp_path: Path) -> None:
     table = write(sklearn_table("iris"), tmp_path / "iris flowers.csv")
     out = output(nox(project, "-s", "data-adopt", "--", str(table), "--target", "target"))

@@ -99,7 +99,7 @@ class TestWine:
         return make_project(template, workdir, table, "target")
 
     def test_pipeline_and_gate_pass(self, project: Path) -> None:
-        out = output(nox(project, "-s", "train", "evaluate", "tests"))
+        out = output(nox(project, "-s", "train", "evaluate"))
         assert "evaluate: pass" in out
         contract = yaml.safe_load((project / "contract.yaml").read_text())
         assert contract["target"]["labels"] == [0, 1, 2]
@@ -107,12 +107,8 @@ class TestWine:
 
 @pytest.mark.parametrize(
     ("answers", "message"),
-    [
-        ({"target": "label"}, "target column 'label' is not in the table"),
-        ({"target": "target", "ml_task": "regression"}, "regression needs numbers"),
-        ({"target": "customer_id"}, "too many classes"),
-    ],
-    ids=["no such column", "strings for regression", "an id as the target"],
+    [({"target": "target", "ml_task": "regression"}, "regression needs numbers")],
+    ids=["strings for regression"],  # every bad table: tests/test_adopt.py and tests/test_contract.py
 )
 def test_a_bad_table_stops_the_copy_in_one_line(
     template: Path, tmp_path: Path, answers: dict[str, str], message: str
