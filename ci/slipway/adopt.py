@@ -152,8 +152,8 @@ def apply(plan: Plan, root: Path) -> list[str]:
     if plan.previous is not None:
         old = root / plan.previous
         snapshot.keep(old.with_name(old.name + ".dvc"))
-    if table.exists() and table.resolve() != plan.source.resolve():
-        snapshot.keep(table)
+    if table.resolve() != plan.source.resolve():
+        snapshot.keep(table)  # absent before: restore() deletes the copy
     done = []
     try:
         table.parent.mkdir(parents=True, exist_ok=True)
@@ -181,12 +181,6 @@ def apply(plan: Plan, root: Path) -> list[str]:
             )
     except BaseException:
         snapshot.restore()
-        if (
-            table.exists()
-            and snapshot.saved.get(table, b"") is None
-            and table.resolve() != plan.source.resolve()
-        ):
-            table.unlink()
         raise
     return done
 
