@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,31 @@ def render(template: Path, tmp_path: Path) -> Render:
 def default_project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One project rendered with default answers (tasks run), shared by the read-only e2e checks."""
     return render_project(template, tmp_path_factory.mktemp("default") / "my-model")
+
+
+COPIER_CLI = (sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD")
+
+
+def copier_cli(template: Path, dest: Path, **answers: str) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults` through copier's CLI, as a user types it; never raises."""
+    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            *data,
+            str(template),
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def run(

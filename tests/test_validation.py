@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copier_cli
 
 BAD_ANSWERS = [
     ("project_name", "", "project_name must not be empty"),
@@ -32,24 +32,7 @@ def test_bad_answer_is_refused_in_one_line(
     template: Path, tmp_path: Path, question: str, value: str, message: str
 ) -> None:
     dest = tmp_path / "project"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref=HEAD",
-            "--data",
-            f"{question}={value}",
-            str(template),
-            str(dest),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = copier_cli(template, dest, **{question: value})
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"ValueError: Validation error for question '{question}': ")
