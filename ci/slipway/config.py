@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from slipway.errors import SlipwayError
+from slipway.gates.names import BY_TASK, KNOWN
 
 
 class ConfigError(SlipwayError):
@@ -44,6 +46,26 @@ def _table(pyproject: Path) -> dict[str, Any]:
     return table
 
 
+def _known_keys(raw: dict[str, Any], known: Iterable[str], table: str) -> None:
+    """Refuse the first unknown key of a table, so a typo does not pass silently as a default."""
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"[{table}] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(known))}")
+
+
+def inside(table: str, key: str, value: Any) -> str:
+    """A path setting, refused unless it is a non-empty path relative to the project that stays inside it."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[{table}] {key} must be a path relative to the project, got {value!r}")
+    path = PurePath(value)
+    if path.is_absolute() or path.drive or path.anchor or ".." in path.parts or value.startswith("~"):
+        raise ConfigError(
+            f"[{table}] {key} = {value!r} points outside the project: use a path relative to the project"
+            " root, without '..'"
+        )
+    return value
+
+
 def _paths(key: str, value: Any) -> tuple[str, ...]:
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise ConfigError(f"[tool.slipway] {key} must be a non-empty list of paths, got {value!r}")
@@ -68,11 +90,7 @@ def _mlflow(table: dict[str, Any], pyproject: Path) -> dict[str, Any]:
     raw = table.pop("mlflow", {})
     if not isinstance(raw, dict):
         raise ConfigError(f"[tool.slipway.mlflow] must be a table, got {raw!r}")
-    unknown = sorted(set(raw) - set(MLFLOW_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"[tool.slipway.mlflow] unknown key {unknown[0]!r}: expected one of {', '.join(MLFLOW_KEYS)}"
-        )
+    _known_keys(raw, MLFLOW_KEYS, "tool.slipway.mlflow")
     merged = dict(raw)
     for key in MLFLOW_KEYS:
         if key not in table:
@@ -99,12 +117,7 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     for sub_table in ("gates", "monitor"):
         table.pop(sub_table, None)  # validated by their own readers
     mlflow = _mlflow(table, pyproject)
-    known = set(ProjectConfig.__dataclass_fields__) - set(MLFLOW_KEYS)
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(
-            f"[tool.slipway] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(known))}"
-        )
+    _known_keys(table, set(ProjectConfig.__dataclass_fields__) - set(MLFLOW_KEYS), "tool.slipway")
     package = table.get("package")
     if not (isinstance(package, str) and package.isidentifier()):
         raise ConfigError(f"[tool.slipway] package must be the import name under src/, got {package!r}")
@@ -171,19 +184,35 @@ class GatesConfig:
 GATE_KEYS = set(GatesConfig.__dataclass_fields__)
 
 
-def _number(key: str, value: Any, low: float, high: float) -> float:
+def number(table: str, key: str, value: Any, low: float, high: float) -> float:
+    """A number setting in [low, high]; booleans (ints to Python) are refused."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(
-            f"[tool.slipway.gates] {key} must be a number in [{low:g}, {high:g}], got {value!r}"
-        )
+        raise ConfigError(f"[{table}] {key} must be a number in [{low:g}, {high:g}], got {value!r}")
     return float(value)
 
 
-def _path(raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key, getattr(GatesConfig, key))
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"[tool.slipway.gates] {key} must be a path relative to the project, got {value!r}")
+def integer(table: str, key: str, value: Any, low: int, high: int) -> int:
+    """A whole-number setting in [low, high]: 1.5 or true is refused, not truncated."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"[{table}] {key} must be an integer {low}-{high}, got {value!r}")
     return value
+
+
+GATES = "tool.slipway.gates"
+
+
+def _path(raw: dict[str, Any], key: str) -> str:
+    return inside(GATES, key, raw.get(key, getattr(GatesConfig, key)))
+
+
+def _metric(key: str, name: Any) -> str:
+    """A metric name the gates know for some task; which task is contract.yaml's, checked at evaluate."""
+    if not isinstance(name, str) or name not in KNOWN:
+        known = "; ".join(f"{task}: {', '.join(names)}" for task, names in BY_TASK.items())
+        raise ConfigError(
+            f"[tool.slipway.gates] {key} must be a metric name, got {name!r}; the gates know {known}"
+        )
+    return name
 
 
 def _thresholds(raw: Any) -> tuple[Threshold, ...]:
@@ -193,13 +222,14 @@ def _thresholds(raw: Any) -> tuple[Threshold, ...]:
         )
     found = []
     for metric, bound in raw.items():
+        _metric(f"thresholds.{metric}", metric)
         if not (isinstance(bound, dict) and len(bound) == 1 and set(bound) <= {"min", "max"}):
             raise ConfigError(
                 f"[tool.slipway.gates] thresholds.{metric} must be {{min = X}} or {{max = X}}, got {bound!r}"
             )
         ((side, value),) = bound.items()
-        number = _number(f"thresholds.{metric}.{side}", value, -1e300, 1e300)
-        found.append(Threshold(metric, number, greater_is_better=side == "min"))
+        limit = number(GATES, f"thresholds.{metric}.{side}", value, -1e300, 1e300)
+        found.append(Threshold(metric, limit, greater_is_better=side == "min"))
     return tuple(found)
 
 
@@ -212,14 +242,10 @@ def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
     raw = _table(pyproject).get("gates", {})
     if not isinstance(raw, dict):
         raise ConfigError(f"[tool.slipway.gates] must be a table, got {raw!r}")
-    unknown = sorted(set(raw) - GATE_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"[tool.slipway.gates] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(GATE_KEYS))}"
-        )
+    _known_keys(raw, GATE_KEYS, GATES)
     primary = raw.get("primary_metric")
-    if primary is not None and (not isinstance(primary, str) or not primary):
-        raise ConfigError(f"[tool.slipway.gates] primary_metric must be a metric name, got {primary!r}")
+    if primary is not None:
+        _metric("primary_metric", primary)
     baseline = raw.get("baseline", GatesConfig.baseline)
     if not isinstance(baseline, bool):
         raise ConfigError(f"[tool.slipway.gates] baseline must be true or false, got {baseline!r}")
@@ -228,23 +254,27 @@ def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
         raise ConfigError(
             f"[tool.slipway.gates] guarded must be a table like {{accuracy = 0.02}}, got {guarded!r}"
         )
-    samples = raw.get("bootstrap_samples", GatesConfig.bootstrap_samples)
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 100 <= samples <= 100_000:
-        raise ConfigError(
-            f"[tool.slipway.gates] bootstrap_samples must be an integer 100-100000, got {samples!r}"
-        )
     return GatesConfig(
         primary_metric=primary,
         thresholds=_thresholds(raw.get("thresholds", {})),
-        min_improvement=_number("min_improvement", raw.get("min_improvement", 0.0), -1e300, 1e300),
-        confidence=_number("confidence", raw.get("confidence", GatesConfig.confidence), 0.5, 0.999),
-        bootstrap_samples=samples,
-        guarded=tuple((m, _number(f"guarded.{m}", t, 0, 1e300)) for m, t in guarded.items()),
+        min_improvement=number(GATES, "min_improvement", raw.get("min_improvement", 0.0), -1e300, 1e300),
+        confidence=number(GATES, "confidence", raw.get("confidence", GatesConfig.confidence), 0.5, 0.999),
+        bootstrap_samples=integer(
+            GATES,
+            "bootstrap_samples",
+            raw.get("bootstrap_samples", GatesConfig.bootstrap_samples),
+            100,
+            100_000,
+        ),
+        guarded=tuple(
+            (_metric(f"guarded.{m}", m), number(GATES, f"guarded.{m}", t, 0, 1e300))
+            for m, t in guarded.items()
+        ),
         baseline=baseline,
         holdout=_path(raw, "holdout"),
         train=_path(raw, "train"),
         candidate=_path(raw, "candidate"),
-        seed=int(_number("seed", raw.get("seed", 0), 0, 2**32 - 1)),
+        seed=integer(GATES, "seed", raw.get("seed", GatesConfig.seed), 0, 2**32 - 1),
     )
 
 
@@ -260,9 +290,12 @@ class MonitorConfig:
     max_missing_increase: float = 0.05  # a feature's share of missing values may rise by this much
     max_prediction_psi: float = 0.2  # PSI of the champion's scores on the batch vs on the reference
     categorical: tuple[str, ...] = ()  # numeric columns to treat as categories (text ones always are)
+    min_rows: int = 50  # a smaller batch is refused: its drift tests would be noise
+    max_rows: int = 1_000_000  # a larger batch is refused before it is read into memory
 
 
 MONITOR_KEYS = set(MonitorConfig.__dataclass_fields__)
+MONITOR = "tool.slipway.monitor"
 
 
 def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
@@ -270,39 +303,30 @@ def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
     raw = _table(pyproject).get("monitor", {})
     if not isinstance(raw, dict):
         raise ConfigError(f"[tool.slipway.monitor] must be a table, got {raw!r}")
-    unknown = sorted(set(raw) - MONITOR_KEYS)
-    if unknown:
+    _known_keys(raw, MONITOR_KEYS, MONITOR)
+
+    def setting(check: Any, key: str, low: float, high: float) -> Any:
+        return check(MONITOR, key, raw.get(key, getattr(MonitorConfig, key)), low, high)
+
+    min_rows, max_rows = setting(integer, "min_rows", 1, 10**9), setting(integer, "max_rows", 1, 10**9)
+    if min_rows > max_rows:
         raise ConfigError(
-            f"[tool.slipway.monitor] unknown key {unknown[0]!r}: "
-            f"expected one of {', '.join(sorted(MONITOR_KEYS))}"
+            f"[tool.slipway.monitor] min_rows ({min_rows}) is above max_rows ({max_rows}): lower min_rows"
         )
-
-    def number(key: str, low: float, high: float) -> float:
-        value = raw.get(key, getattr(MonitorConfig, key))
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise ConfigError(
-                f"[tool.slipway.monitor] {key} must be a number in [{low:g}, {high:g}], got {value!r}"
-            )
-        return float(value)
-
-    bins = raw.get("bins", MonitorConfig.bins)
-    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 100:
-        raise ConfigError(f"[tool.slipway.monitor] bins must be an integer 2-100, got {bins!r}")
-    for key in ("reference", "report_dir"):
-        if not isinstance(raw.get(key, ""), str):
-            raise ConfigError(f"[tool.slipway.monitor] {key} must be a path string, got {raw[key]!r}")
     categorical = raw.get("categorical", [])
     if not (isinstance(categorical, list) and all(isinstance(c, str) for c in categorical)):
         raise ConfigError(
             f"[tool.slipway.monitor] categorical must be a list of column names, got {categorical!r}"
         )
     return MonitorConfig(
-        reference=raw.get("reference", MonitorConfig.reference),
-        report_dir=raw.get("report_dir", MonitorConfig.report_dir),
-        bins=bins,
-        max_psi=number("max_psi", 0, 1e300),
-        p_value=number("p_value", 0, 1),
-        max_missing_increase=number("max_missing_increase", 0, 1),
-        max_prediction_psi=number("max_prediction_psi", 0, 1e300),
+        reference=inside(MONITOR, "reference", raw.get("reference", MonitorConfig.reference)),
+        report_dir=inside(MONITOR, "report_dir", raw.get("report_dir", MonitorConfig.report_dir)),
+        bins=setting(integer, "bins", 2, 100),
+        max_psi=setting(number, "max_psi", 0, 1e300),
+        p_value=setting(number, "p_value", 0, 1),
+        max_missing_increase=setting(number, "max_missing_increase", 0, 1),
+        max_prediction_psi=setting(number, "max_prediction_psi", 0, 1e300),
         categorical=tuple(categorical),
+        min_rows=min_rows,
+        max_rows=max_rows,
     )

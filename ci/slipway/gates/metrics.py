@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from slipway.errors import SlipwayError
+from slipway.gates.names import CLASSIFICATION
+from slipway.gates.names import REGRESSION as REGRESSION_NAMES
 
 Array = NDArray[Any]
 EPS = float(np.finfo(np.float64).eps)  # sklearn's log_loss clips probabilities to [eps, 1 - eps]
@@ -119,23 +121,26 @@ class Metric:
     greater_is_better: bool
 
 
-BINARY = (
-    Metric("roc_auc", roc_auc_binary, True),
-    Metric("accuracy", accuracy, True),
-    Metric("f1", f1_binary, True),
-    Metric("log_loss", log_loss, False),
-)
-MULTICLASS = (
-    Metric("roc_auc", roc_auc_ovr, True),
-    Metric("accuracy", accuracy, True),
-    Metric("f1", f1_macro, True),
-    Metric("log_loss", log_loss, False),
-)
-REGRESSION = (
-    Metric("rmse", rmse, False),
-    Metric("mae", mae, False),
-    Metric("r2", r2, True),
-)
+FORMS: dict[str, Callable[[Array, Array], float]] = {
+    "accuracy": accuracy,
+    "log_loss": log_loss,
+    "rmse": rmse,
+    "mae": mae,
+    "r2": r2,
+}
+BINARY_FORMS = {**FORMS, "roc_auc": roc_auc_binary, "f1": f1_binary}
+MULTICLASS_FORMS = {**FORMS, "roc_auc": roc_auc_ovr, "f1": f1_macro}
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+
+
+def _metrics(names: tuple[str, ...], forms: dict[str, Callable[[Array, Array], float]]) -> tuple[Metric, ...]:
+    """The named metrics in `names` order (the list `config` validates against), with their forms."""
+    return tuple(Metric(name, forms[name], name not in LOWER_IS_BETTER) for name in names)
+
+
+BINARY = _metrics(CLASSIFICATION, BINARY_FORMS)
+MULTICLASS = _metrics(CLASSIFICATION, MULTICLASS_FORMS)
+REGRESSION = _metrics(REGRESSION_NAMES, FORMS)
 
 
 def metrics_for(task: str, n_classes: int) -> dict[str, Metric]:

