@@ -8,6 +8,8 @@ environment) only in a few subprocesses against a sqlite store in a tmp dir.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +79,96 @@ def test_config_stays_light_for_nox() -> None:
     code = "import sys, slipway.config; print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---- promotion records: a malformed one is skipped, not fatal --------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+# MLflow is the projects' dependency, not slipway's: these run in slipway's env plus MLflow.
+MLFLOW_PYTHON = ("uv", "run", "--quiet", "--project", str(ROOT), "--with", "mlflow>=3.17,<4", "python")
+MLFLOW_TIMEOUT = 180  # seconds: a cold overlay env resolves and links MLflow once
+
+
+def mlflow_python(project: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code` with MLflow importable, in `project`, against its own store only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "GIT_PYTHON_REFRESH": "quiet"}
+    return subprocess.run(
+        [*MLFLOW_PYTHON, "-c", code],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=MLFLOW_TIMEOUT,
+        check=False,
+    )
+
+
+def tiny_project(path: Path, tracking_uri: str, extra: str = "") -> Path:
+    """A pyproject naming a model and its tracking store: all `history` and `rollback` read."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "pyproject.toml").write_text(
+        f'[tool.slipway]\npackage = "m"\n{extra}[tool.slipway.mlflow]\ntracking_uri = "{tracking_uri}"\n'
+    )
+    return path
+
+
+MALFORMED = {  # version -> tag -> value
+    "2": {"slipway.event.not-json": "{promote", "slipway.event.list": '["promote", "2"]'},
+    "1": {
+        "slipway.event.missing": '{"kind": "promote", "version": "1"}',
+        "slipway.event.extra": json.dumps(
+            {"kind": "x", "version": "1", "previous": None, "at": "a", "by": "b", "details": {}, "y": 1}
+        ),
+        "slipway.event.mistyped": json.dumps(
+            {"kind": "promote", "version": 1, "previous": None, "at": "a", "by": "b", "details": {}}
+        ),
+    },
+}
+RECORDS = f"""
+import json, sys
+from mlflow import MlflowClient
+from slipway.cli import main
+from slipway.gates import record
+from slipway.registry import Registry
+
+registry = Registry("m", sys.argv[1])
+client = registry.client
+client.create_registered_model("m")
+for _ in range(2):
+    version = client.create_model_version("m", "file:///nowhere/model", tags={{record.VERDICT_TAG: "pass"}})
+record.write(registry, record.Event("promote", "1", None))
+record.write(registry, record.Event("promote", "2", "1"))
+registry.set_alias("champion", "2")
+for version, tags in json.loads({json.dumps(json.dumps(MALFORMED))}).items():
+    for key, value in tags.items():
+        client.set_model_version_tag("m", version, key, value)
+codes = []
+for command in (["history"], ["rollback"], ["history"]):
+    codes.append(main(command))
+    print("@@ next @@", flush=True)
+print(codes, registry.alias("champion").version)
+"""
+
+
+def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_still_works(
+    tmp_path: Path,
+) -> None:
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    project = tiny_project(tmp_path / "project", store)
+    result = mlflow_python(project, RECORDS.replace("sys.argv[1]", repr(store)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    before, rollback, after, verdict = result.stdout.split("@@ next @@\n")
+    assert verdict.strip() == "[0, 0, 0] 1"
+    assert "rollback: version 1 is champion again (was version 2)" in rollback
+    assert [line.split()[1:3] for line in before.splitlines() if line[:2] == "20"] == [
+        ["promote", "1"],
+        ["promote", "2"],
+    ]
+    assert ["rollback", "1"] in [line.split()[1:3] for line in after.splitlines() if line[:2] == "20"]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("slipway: skipping")]
+    for version, tags in MALFORMED.items():
+        for tag in tags:
+            assert any(f"record {tag} on version {version}:" in line for line in warnings), tag
+    assert "slipway: skipping malformed record slipway.event.not-json on version 2: not JSON" in warnings
+    assert "Traceback" not in result.stderr
