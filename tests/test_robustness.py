@@ -14,8 +14,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
-from slipway.config import ConfigError, load_gates, load_monitor, load_project
+from slipway.config import ConfigError, MonitorConfig, load_gates, load_monitor, load_project
+from slipway.contract.infer import infer_contract
+from slipway.contract.schema import Contract, ContractError
+from slipway.monitor.batch import read_batch
+from slipway.monitor.check import MonitorResult, compare
+from slipway.monitor.command import score_tables
+from slipway.monitor.tables import Tables, typed_tables
+
+from tests.tables import mixed_table, write
 
 # ---- [tool.slipway] refused at load ----------------------------------------------------------------
 
@@ -172,3 +182,102 @@ def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_sti
             assert any(f"record {tag} on version {version}:" in line for line in warnings), tag
     assert "slipway: skipping malformed record slipway.event.not-json on version 2: not JSON" in warnings
     assert "Traceback" not in result.stderr
+
+
+# ---- monitor: hostile batches --------------------------------------------------------------------
+
+
+def monitored(batch: pd.DataFrame) -> tuple[Tables, Contract]:
+    reference = mixed_table("3-class", rows=400, seed=0)
+    contract = infer_contract(reference, "target")
+    return typed_tables(reference, batch, contract), contract
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_a_column_of_infinities_counts_as_missing_and_fails_the_batch(value: float) -> None:
+    batch = mixed_table("3-class", rows=200, seed=1).assign(income=value)
+    tables, contract = monitored(batch)
+    result = compare(tables, contract, MonitorConfig())
+    income = next(f for f in result.features if f.name == "income")
+    assert income.missing_batch == 1.0
+    assert result.missing_drifted == ["income"]
+    assert "more missing values in: income" in result.problems()
+    assert not np.isinf(tables.batch["income"]).any()  # the model sees gaps, not infinities
+    assert compare(*monitored(mixed_table("3-class", rows=200, seed=1)), MonitorConfig()).problems() == []
+
+
+class Champion:
+    """A project's api whose model fails (or answers NaN) on rows with a given income."""
+
+    def __init__(self, failure: Exception | None) -> None:
+        self.failure = failure
+
+    def predict_scores(self, model: object, features: pd.DataFrame, contract: Contract) -> np.ndarray:
+        scores = np.full((len(features), len(contract.labels)), 1 / len(contract.labels))
+        if features["income"].gt(1e6).any():
+            if self.failure is not None:
+                raise self.failure
+            scores[0] = np.nan
+        return scores
+
+
+@pytest.mark.parametrize(
+    ("failure", "problem"),
+    [
+        (
+            ValueError("Input X contains NaN.\nmore"),
+            "the champion could not score the batch: Input X contains NaN.",
+        ),
+        (KeyError("income"), "the champion could not score the batch: 'income'"),
+        (None, "the champion gave 3 non-finite score(s) on the batch"),
+    ],
+)
+def test_a_champion_that_cannot_score_the_batch_fails_the_gate(
+    failure: Exception | None, problem: str
+) -> None:
+    tables, contract = monitored(mixed_table("3-class", rows=200, seed=2).assign(income=5e6))
+    result = MonitorResult(reference_rows=len(tables.reference), batch_rows=len(tables.batch))
+    api = Champion(failure)
+    assert score_tables(api, None, contract, tables, result, "m.api") is None
+    assert result.problems() == [problem]
+    assert result.to_json()["passed"] is False
+    calm, _ = monitored(mixed_table("3-class", rows=200, seed=2))
+    scored = score_tables(api, None, contract, calm, MonitorResult(0, 0), "m.api")
+    assert scored is not None
+
+
+def test_a_ragged_csv_row_is_refused_naming_its_line(tmp_path: Path) -> None:
+    path = write(mixed_table("3-class", rows=120, seed=3), tmp_path / "batch.csv")
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].rsplit(",", 2)[0]  # two fields short: pandas would read them as missing
+    lines[9] += ",surplus"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ContractError) as info:
+        read_batch(path, MonitorConfig())
+    assert str(info.value) == f"{path} line 6: 5 fields where the header has 7: fix or drop that row"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_batches_outside_min_rows_and_max_rows_are_refused_before_the_drift_tests(
+    tmp_path: Path, suffix: str
+) -> None:
+    small = write(mixed_table("2-class", rows=49, seed=4), tmp_path / f"small{suffix}")
+    with pytest.raises(
+        ContractError, match=r"has 49 rows, fewer than \[tool.slipway.monitor\] min_rows = 50"
+    ):
+        read_batch(small, MonitorConfig())
+    assert len(read_batch(small, MonitorConfig(min_rows=10))) == 49
+    large = write(mixed_table("2-class", rows=101, seed=4), tmp_path / f"large{suffix}")
+    with pytest.raises(ContractError, match=r"has more than 100 rows \(\[tool.slipway.monitor\] max_rows\)"):
+        read_batch(large, MonitorConfig(max_rows=100))
+    assert len(read_batch(large, MonitorConfig(max_rows=101))) == 101
+
+
+def test_the_row_count_stops_at_max_rows(tmp_path: Path) -> None:
+    """Past max_rows nothing more is read: a ragged row after the limit is never reached."""
+    path = write(mixed_table("2-class", rows=200, seed=5), tmp_path / "batch.csv")
+    path.write_text(path.read_text() + "only,three,fields\n")
+    with pytest.raises(ContractError, match="has more than 100 rows"):
+        read_batch(path, MonitorConfig(max_rows=100))
+    with pytest.raises(ContractError, match="line 202: 3 fields"):
+        read_batch(path, MonitorConfig())

@@ -52,6 +52,7 @@ class MonitorResult:
     prediction_of: str = ""  # what the prediction drift compares
     prediction_shares: dict[str, tuple[float, float]] = field(default_factory=dict)  # class -> (ref, batch)
     prediction_note: str = ""
+    prediction_error: str = ""  # why the champion could not score the tables: a failure, not a skip
     prediction_drifted: bool = False
     model_version: str = ""
 
@@ -78,6 +79,8 @@ class MonitorResult:
             found.append(f"more missing values in: {', '.join(self.missing_drifted)}")
         if self.unseen_categories:
             found.append("unseen categories: " + ", ".join(map(_unseen, self.unseen_categories.items())))
+        if self.prediction_error:
+            found.append(self.prediction_error)
         if self.prediction_drifted and self.prediction is not None:
             found.append(f"prediction drift in the {self.prediction_of} (PSI {self.prediction.psi:.2f})")
         return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slipway.config import load_monitor
 from slipway.errors import SlipwayError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slipway.contract import Contract
     from slipway.monitor.check import MonitorResult
     from slipway.monitor.tables import Tables
+    from slipway.package import ModelPackage
     from slipway.project import Project
     from slipway.registry import Version
 
@@ -63,7 +64,6 @@ def _champion_scores(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The champion's scores on both tables, or None with a note saying why not."""
     import mlflow
-    import numpy as np
 
     from slipway.registry import CHAMPION, reaching
 
@@ -74,31 +74,51 @@ def _champion_scores(
         result.prediction_note = f"model {project.config.model_name!r} has no {CHAMPION} yet"
         return None
     uri = f"models:/{project.config.model_name}/{champion.version}"
-    expected = (len(contract.labels),) if contract.is_classification else ()
     mlflow.set_tracking_uri(project.tracking_uri)  # the project's store, also outside nox
     with reaching(project.tracking_uri, f"loading {uri}"):
         model = project.api.load_model(uri)
-    try:
-        scores = tuple(
-            np.asarray(project.api.predict_scores(model, table, contract), dtype=float)
-            for table in (tables.reference, tables.batch)
-        )
-    except (ValueError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        result.prediction_note = f"the champion could not score the batch: {first}"
-        return None
-    for table, score in zip((tables.reference, tables.batch), scores, strict=True):
+    return score_tables(
+        project.api, model, contract, tables, result, f"{project.config.package}.api on {uri}"
+    )
+
+
+def score_tables(
+    api: ModelPackage, model: Any, contract: Contract, tables: Tables, result: MonitorResult, what: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The model's scores on reference and batch; a failure or a non-finite score fails the gate.
+
+    Recorded as `result.prediction_error` (the report is still written), never skipped silently:
+    a champion that cannot score production data is the worst drift there is.
+    """
+    import numpy as np
+
+    expected = (len(contract.labels),) if contract.is_classification else ()
+    scores = []
+    for name, table in (("reference", tables.reference), ("batch", tables.batch)):
+        try:
+            score = np.asarray(api.predict_scores(model, table, contract), dtype=float)
+        except Exception as exc:  # the project's model: any error means it cannot score this table
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            result.prediction_error = f"the champion could not score the {name}: {first}"
+            result.prediction_note = result.prediction_error
+            return None
         if score.shape != (len(table), *expected):
             raise SlipwayError(
-                f"{project.config.package}.api.predict_scores gave shape {score.shape} for {uri},"
-                f" expected {(len(table), *expected)}"
+                f"{what}: predict_scores gave shape {score.shape}, expected {(len(table), *expected)}"
             )
+        bad = int(np.count_nonzero(~np.isfinite(score)))
+        if bad:
+            result.prediction_error = f"the champion gave {bad} non-finite score(s) on the {name}"
+            result.prediction_note = result.prediction_error
+            return None
+        scores.append(score)
     return scores[0], scores[1]
 
 
 def run(args: argparse.Namespace) -> int:
     from slipway.contract.coerce import read_table
     from slipway.monitor import check, report
+    from slipway.monitor.batch import read_batch
     from slipway.monitor.tables import typed_tables
     from slipway.project import Project
     from slipway.registry import CHAMPION
@@ -108,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if not (project.root / config.reference).exists():
         raise SlipwayError(f"no reference: {config.reference} is missing; run `nox -s train` first")
     reference = read_table(project.root / config.reference)
-    batch = read_table(Path(args.batch))
+    batch = read_batch(Path(args.batch), config)
     champion = project.registry().alias(CHAMPION)
     contract, source = _contract(project, champion)
     tables = typed_tables(reference, batch, contract, config.reference)

@@ -2,7 +2,8 @@
 
 Only features are compared: identifiers, ignored columns and the target are skipped, and a batch
 column the contract does not name is listed, not read. The reference is the project's own table, so
-a reference that breaks the contract is an error; a batch that does is a finding.
+a reference that breaks the contract is an error; a batch that does is a finding. Infinite numbers
+count as missing: a column of `inf` is a broken feed, and the model's imputer sees a gap, not a value.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ class Tables:
         return not self.missing_columns and not self.type_errors
 
 
+def finite(values: pd.Series) -> pd.Series:
+    """A typed column with +-inf as NaN (missing); text columns unchanged."""
+    import numpy as np
+
+    if values.dtype != np.float64:
+        return values
+    return values.where(np.isfinite(values.to_numpy()))
+
+
 def typed_tables(
     reference: pd.DataFrame,
     batch: pd.DataFrame,
@@ -53,14 +63,14 @@ def typed_tables(
                 f"{reference_name} lacks feature {spec.name!r} of the contract: retrain, or fix the reference"
             )
         try:
-            ref_values = column_values(reference[spec.name], spec)
+            ref_values = finite(column_values(reference[spec.name], spec))
         except ValueError as exc:
             raise ContractError(f"{reference_name}: column {spec.name!r} ({spec.type}): {exc}") from None
         if spec.name not in batch.columns:
             missing.append(spec.name)
             continue
         try:
-            batch_columns[spec.name] = column_values(batch[spec.name], spec)
+            batch_columns[spec.name] = finite(column_values(batch[spec.name], spec))
         except ValueError as exc:
             errors[spec.name] = f"expected {spec.type}: {exc}"
             continue
