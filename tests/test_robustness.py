@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,12 @@ import pandas as pd
 import pytest
 from slipway.config import ConfigError, MonitorConfig, load_gates, load_monitor, load_project
 from slipway.contract.infer import infer_contract
-from slipway.contract.schema import Contract, ContractError
+from slipway.contract.schema import Contract, ContractError, dump_contract
 from slipway.monitor.batch import read_batch
 from slipway.monitor.check import MonitorResult, compare
 from slipway.monitor.command import score_tables
 from slipway.monitor.tables import Tables, typed_tables
+from slipway.stores import masked, store_failure
 
 from tests.tables import mixed_table, write
 
@@ -99,19 +101,29 @@ MLFLOW_PYTHON = ("uv", "run", "--quiet", "--project", str(ROOT), "--with", "mlfl
 MLFLOW_TIMEOUT = 180  # seconds: a cold overlay env resolves and links MLflow once
 
 
-def mlflow_python(project: Path, code: str) -> subprocess.CompletedProcess[str]:
-    """`python -c code` with MLflow importable, in `project`, against its own store only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "GIT_PYTHON_REFRESH": "quiet"}
-    return subprocess.run(
-        [*MLFLOW_PYTHON, "-c", code],
+def mlflow_process(project: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`python ARGS` with MLflow importable, in `project`, against only the store it is given."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    clean |= {"MLFLOW_DISABLE_TELEMETRY": "true", "GIT_PYTHON_REFRESH": "quiet", **env}
+    return subprocess.Popen(
+        [*MLFLOW_PYTHON, *args],
         cwd=project,
-        env=env,
-        capture_output=True,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=MLFLOW_TIMEOUT,
-        check=False,
     )
+
+
+def finished(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    """The process's outcome within MLFLOW_TIMEOUT; past it, killed and the test fails."""
+    try:
+        out, err = process.communicate(timeout=MLFLOW_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"{process.args} still running after {MLFLOW_TIMEOUT} s")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def tiny_project(path: Path, tracking_uri: str, extra: str = "") -> Path:
@@ -166,7 +178,7 @@ def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_sti
 ) -> None:
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     project = tiny_project(tmp_path / "project", store)
-    result = mlflow_python(project, RECORDS.replace("sys.argv[1]", repr(store)))
+    result = finished(mlflow_process(project, "-c", RECORDS.replace("sys.argv[1]", repr(store))))
     assert result.returncode == 0, result.stderr[-3000:]
     before, rollback, after, verdict = result.stdout.split("@@ next @@\n")
     assert verdict.strip() == "[0, 0, 0] 1"
@@ -281,3 +293,114 @@ def test_the_row_count_stops_at_max_rows(tmp_path: Path) -> None:
         read_batch(path, MonitorConfig(max_rows=100))
     with pytest.raises(ContractError, match="line 202: 3 fields"):
         read_batch(path, MonitorConfig())
+
+
+# ---- an unusable tracking store is one line --------------------------------------------------------
+
+API = """
+import mlflow
+
+def load_model(uri):  # as the template's tracking.load_model: the store comes from the environment
+    return mlflow.sklearn.load_model(uri)
+
+def predict_scores(model, features, contract):
+    return model.predict_proba(features)
+
+def score(y_true, scores, contract):
+    return {}
+"""
+
+
+# `slipway evaluate` against each store in turn, as the session runs it (MLFLOW_TRACKING_URI set):
+# one process, so MLflow is imported once. Each must exit 1.
+EVALUATE = """
+import os, sys
+from slipway.cli import main
+
+for uri in sys.argv[1:]:
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    assert main(["evaluate"]) == 1
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_evaluate_against_an_unreachable_server_or_a_missing_driver_is_one_line(tmp_path: Path) -> None:
+    """`slipway evaluate` as the session runs it: MLFLOW_TRACKING_URI set, the candidate on the store."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    project = tiny_project(tmp_path, closed, extra="")
+    (tmp_path / "pyproject.toml").write_text(
+        (tmp_path / "pyproject.toml").read_text().replace('package = "m"', 'package = "tinypkg"')
+    )
+    (tmp_path / "src" / "tinypkg").mkdir(parents=True)
+    (tmp_path / "src" / "tinypkg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "tinypkg" / "api.py").write_text(API)
+    table = mixed_table("2-class", rows=60, seed=0)
+    write(table, tmp_path / "data" / "processed" / "test.csv")
+    write(table, tmp_path / "data" / "processed" / "train.csv")
+    (tmp_path / "contract.yaml").write_text(dump_contract(infer_contract(table, "target")))
+    (tmp_path / "models").mkdir()
+    model_id = "m-" + "0" * 32
+    (tmp_path / "models" / "train.json").write_text(
+        json.dumps({"run_id": "0" * 32, "model_uri": f"models:/{model_id}"})
+    )
+    password_uri = "postgresql://admin:hunter2@127.0.0.1:5/mlflow"
+    result = finished(mlflow_process(project, "-c", EVALUATE, closed, password_uri, PYTHONPATH="src"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert result.stderr.splitlines()[-2:] == [
+        f"slipway evaluate: cannot reach tracking store {closed}: start the server, or set"
+        " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up",
+        "slipway evaluate: tracking store postgresql://admin:***@127.0.0.1:5/mlflow needs the database"
+        " driver 'psycopg', which the project lacks: add it (`uv add 'psycopg[binary]'`) and run again",
+    ]
+
+
+def chained(outer: Exception, inner: BaseException) -> Exception:
+    try:
+        try:
+            raise inner
+        except BaseException:
+            raise outer  # noqa: B904 - implicit chaining, as MLflow re-raises
+    except Exception as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "start"),
+    [
+        (chained(RuntimeError("x"), ModuleNotFoundError("no psycopg2", name="psycopg2")), "tracking store"),
+        (ModuleNotFoundError("no MySQLdb", name="MySQLdb"), "tracking store"),
+        (chained(ValueError("x"), ConnectionRefusedError(111, "refused")), "cannot reach tracking store"),
+        (TimeoutError("timed out"), "cannot reach tracking store"),
+        (ModuleNotFoundError("no sklearn", name="sklearn"), None),  # not a driver: a real bug, a traceback
+        (ValueError("API request to http://h/x failed with exception boom"), None),  # not MLflow's
+    ],
+)
+def test_only_store_failures_become_one_line(
+    exc: Exception, start: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "mysql://u:hunter2@db/x")
+    line = store_failure(exc)
+    assert (line and line.split(" mysql")[0]) == start
+    assert "hunter2" not in (line or "")
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("postgresql://admin:secret@host:5432/db", "postgresql://admin:***@host:5432/db"),
+        ("postgresql+psycopg2://a:p%40ss@h/db", "postgresql+psycopg2://a:***@h/db"),
+        ("https://user:token@mlflow.example.com", "https://user:***@mlflow.example.com"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("sqlite:////tmp/mlflow.db", "sqlite:////tmp/mlflow.db"),
+    ],
+)
+def test_store_uris_are_printed_with_the_password_masked(uri: str, shown: str) -> None:
+    assert masked(uri) == shown

@@ -14,6 +14,7 @@ import sys
 
 from slipway import __version__
 from slipway.errors import SlipwayError
+from slipway.stores import store_failure
 
 # Modules that add subcommands, in --help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -47,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     except SlipwayError as exc:
         print(f"slipway {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # only a tracking store slipway cannot use becomes a line; the rest is a bug
+        line = store_failure(exc)
+        if line is None:
+            raise
+        print(f"slipway {args.command}: {line}", file=sys.stderr)
         return 1
 
 

@@ -1,0 +1,86 @@
+"""One line for a tracking store slipway cannot use: unreachable, or missing its database driver.
+
+MLflow raises these from deep inside (loading a model, opening a SQL store) as tracebacks; the CLI
+turns exactly these into a line naming the store (password masked) and the fix. Light: no imports
+of mlflow or requests, the exception's class names say what it is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+# The module SQLAlchemy imports for a URI scheme -> what to add to the project for it.
+DRIVERS = {
+    "psycopg": "psycopg[binary]",  # postgresql:// and postgresql+psycopg:// (SQLAlchemy 2.1+)
+    "psycopg2": "psycopg2-binary",  # postgresql+psycopg2://
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "pymysql": "pymysql",  # mysql+pymysql://
+    "MySQLdb": "mysqlclient",  # mysql://
+    "pymssql": "pymssql",
+    "pyodbc": "pyodbc",  # mssql://
+}
+# Transport failures: the server is down, refuses, or does not answer in time.
+UNREACHABLE = {
+    "requests.exceptions.ConnectionError",
+    "requests.exceptions.Timeout",
+    "urllib3.exceptions.NewConnectionError",
+    "urllib3.exceptions.MaxRetryError",
+    "sqlalchemy.exc.OperationalError",
+    "builtins.ConnectionError",
+    "builtins.TimeoutError",
+}
+# How MLflow's REST client words a transport failure it re-raises as MlflowException.
+MLFLOW_TRANSPORT = re.compile(r"API request to \S+ failed with exception")
+
+
+def masked(uri: str) -> str:
+    """The URI with any password replaced by ***, so it can be printed."""
+    return re.sub(r"^([a-zA-Z][\w+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", uri)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _unreachable(exc: BaseException) -> bool:
+    names = {f"{cls.__module__}.{cls.__qualname__}" for cls in type(exc).__mro__}
+    return bool(names & UNREACHABLE) or bool(
+        type(exc).__name__ == "MlflowException" and MLFLOW_TRANSPORT.search(str(exc))
+    )
+
+
+def current_uri() -> str:
+    """The store the command used: MLFLOW_TRACKING_URI (as the sessions set it), else the project's."""
+    from slipway.config import ConfigError, load_project, tracking_uri
+
+    try:
+        return tracking_uri(load_project(Path("pyproject.toml")), Path.cwd())
+    except ConfigError:
+        return os.environ.get("MLFLOW_TRACKING_URI", "the tracking store")
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """The one line for an exception that means the tracking store cannot be used, else None."""
+    chain = list(_chain(exc))
+    for link in chain:
+        root = (getattr(link, "name", None) or "").split(".")[0]
+        if isinstance(link, ModuleNotFoundError) and root in DRIVERS:
+            return (
+                f"tracking store {masked(current_uri())} needs the database driver {root!r}, which the"
+                f" project lacks: add it (`uv add '{DRIVERS[root]}'`) and run again"
+            )
+    if any(_unreachable(link) for link in chain):
+        return (
+            f"cannot reach tracking store {masked(current_uri())}: start the server, or set"
+            " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up"
+        )
+    return None
