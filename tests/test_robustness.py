@@ -126,11 +126,11 @@ def finished(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-def tiny_project(path: Path, tracking_uri: str, extra: str = "") -> Path:
-    """A pyproject naming a model and its tracking store: all `history` and `rollback` read."""
+def tiny_project(path: Path, tracking_uri: str, package: str = "m") -> Path:
+    """A pyproject naming a package and its tracking store: all `history` and `rollback` read."""
     path.mkdir(parents=True, exist_ok=True)
     (path / "pyproject.toml").write_text(
-        f'[tool.slipway]\npackage = "m"\n{extra}[tool.slipway.mlflow]\ntracking_uri = "{tracking_uri}"\n'
+        f'[tool.slipway]\npackage = "{package}"\n[tool.slipway.mlflow]\ntracking_uri = "{tracking_uri}"\n'
     )
     return path
 
@@ -332,10 +332,7 @@ def free_port() -> int:
 def test_evaluate_against_an_unreachable_server_or_a_missing_driver_is_one_line(tmp_path: Path) -> None:
     """`slipway evaluate` as the session runs it: MLFLOW_TRACKING_URI set, the candidate on the store."""
     closed = f"http://127.0.0.1:{free_port()}"
-    project = tiny_project(tmp_path, closed, extra="")
-    (tmp_path / "pyproject.toml").write_text(
-        (tmp_path / "pyproject.toml").read_text().replace('package = "m"', 'package = "tinypkg"')
-    )
+    project = tiny_project(tmp_path, closed, package="tinypkg")
     (tmp_path / "src" / "tinypkg").mkdir(parents=True)
     (tmp_path / "src" / "tinypkg" / "__init__.py").write_text("")
     (tmp_path / "src" / "tinypkg" / "api.py").write_text(API)
