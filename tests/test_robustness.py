@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,109 +92,6 @@ def test_config_stays_light_for_nox() -> None:
     code = "import sys, slipway.config; print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-# ---- promotion records: a malformed one is skipped, not fatal --------------------------------------
-
-ROOT = Path(__file__).resolve().parents[1]
-# MLflow is the projects' dependency, not slipway's: these run in slipway's env plus MLflow.
-MLFLOW_PYTHON = ("uv", "run", "--quiet", "--project", str(ROOT), "--with", "mlflow>=3.17,<4", "python")
-MLFLOW_TIMEOUT = 180  # seconds: a cold overlay env resolves and links MLflow once
-
-
-def mlflow_process(project: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    """`python ARGS` with MLflow importable, in `project`, against only the store it is given."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    clean |= {"MLFLOW_DISABLE_TELEMETRY": "true", "GIT_PYTHON_REFRESH": "quiet", **env}
-    return subprocess.Popen(
-        [*MLFLOW_PYTHON, *args],
-        cwd=project,
-        env=clean,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finished(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
-    """The process's outcome within MLFLOW_TIMEOUT; past it, killed and the test fails."""
-    try:
-        out, err = process.communicate(timeout=MLFLOW_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail(f"{process.args} still running after {MLFLOW_TIMEOUT} s")
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
-
-
-def tiny_project(path: Path, tracking_uri: str, package: str = "m") -> Path:
-    """A pyproject naming a package and its tracking store: all `history` and `rollback` read."""
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "pyproject.toml").write_text(
-        f'[tool.slipway]\npackage = "{package}"\n[tool.slipway.mlflow]\ntracking_uri = "{tracking_uri}"\n'
-    )
-    return path
-
-
-MALFORMED = {  # version -> tag -> value
-    "2": {"slipway.event.not-json": "{promote", "slipway.event.list": '["promote", "2"]'},
-    "1": {
-        "slipway.event.missing": '{"kind": "promote", "version": "1"}',
-        "slipway.event.extra": json.dumps(
-            {"kind": "x", "version": "1", "previous": None, "at": "a", "by": "b", "details": {}, "y": 1}
-        ),
-        "slipway.event.mistyped": json.dumps(
-            {"kind": "promote", "version": 1, "previous": None, "at": "a", "by": "b", "details": {}}
-        ),
-    },
-}
-RECORDS = f"""
-import json, sys
-from mlflow import MlflowClient
-from slipway.cli import main
-from slipway.gates import record
-from slipway.registry import Registry
-
-registry = Registry("m", sys.argv[1])
-client = registry.client
-client.create_registered_model("m")
-for _ in range(2):
-    version = client.create_model_version("m", "file:///nowhere/model", tags={{record.VERDICT_TAG: "pass"}})
-record.write(registry, record.Event("promote", "1", None))
-record.write(registry, record.Event("promote", "2", "1"))
-registry.set_alias("champion", "2")
-for version, tags in json.loads({json.dumps(json.dumps(MALFORMED))}).items():
-    for key, value in tags.items():
-        client.set_model_version_tag("m", version, key, value)
-codes = []
-for command in (["history"], ["rollback"], ["history"]):
-    codes.append(main(command))
-    print("@@ next @@", flush=True)
-print(codes, registry.alias("champion").version)
-"""
-
-
-def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_still_works(
-    tmp_path: Path,
-) -> None:
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    project = tiny_project(tmp_path / "project", store)
-    result = finished(mlflow_process(project, "-c", RECORDS.replace("sys.argv[1]", repr(store))))
-    assert result.returncode == 0, result.stderr[-3000:]
-    before, rollback, after, verdict = result.stdout.split("@@ next @@\n")
-    assert verdict.strip() == "[0, 0, 0] 1"
-    assert "rollback: version 1 is champion again (was version 2)" in rollback
-    assert [line.split()[1:3] for line in before.splitlines() if line[:2] == "20"] == [
-        ["promote", "1"],
-        ["promote", "2"],
-    ]
-    assert ["rollback", "1"] in [line.split()[1:3] for line in after.splitlines() if line[:2] == "20"]
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("slipway: skipping")]
-    for version, tags in MALFORMED.items():
-        for tag in tags:
-            assert any(f"record {tag} on version {version}:" in line for line in warnings), tag
-    assert "slipway: skipping malformed record slipway.event.not-json on version 2: not JSON" in warnings
-    assert "Traceback" not in result.stderr
 
 
 # ---- monitor: hostile batches --------------------------------------------------------------------
@@ -297,66 +195,6 @@ def test_the_row_count_stops_at_max_rows(tmp_path: Path) -> None:
 
 # ---- an unusable tracking store is one line --------------------------------------------------------
 
-API = """
-import mlflow
-
-def load_model(uri):  # as the template's tracking.load_model: the store comes from the environment
-    return mlflow.sklearn.load_model(uri)
-
-def predict_scores(model, features, contract):
-    return model.predict_proba(features)
-
-def score(y_true, scores, contract):
-    return {}
-"""
-
-
-# `slipway evaluate` against each store in turn, as the session runs it (MLFLOW_TRACKING_URI set):
-# one process, so MLflow is imported once. Each must exit 1.
-EVALUATE = """
-import os, sys
-from slipway.cli import main
-
-for uri in sys.argv[1:]:
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    assert main(["evaluate"]) == 1
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_evaluate_against_an_unreachable_server_or_a_missing_driver_is_one_line(tmp_path: Path) -> None:
-    """`slipway evaluate` as the session runs it: MLFLOW_TRACKING_URI set, the candidate on the store."""
-    closed = f"http://127.0.0.1:{free_port()}"
-    project = tiny_project(tmp_path, closed, package="tinypkg")
-    (tmp_path / "src" / "tinypkg").mkdir(parents=True)
-    (tmp_path / "src" / "tinypkg" / "__init__.py").write_text("")
-    (tmp_path / "src" / "tinypkg" / "api.py").write_text(API)
-    table = mixed_table("2-class", rows=60, seed=0)
-    write(table, tmp_path / "data" / "processed" / "test.csv")
-    write(table, tmp_path / "data" / "processed" / "train.csv")
-    (tmp_path / "contract.yaml").write_text(dump_contract(infer_contract(table, "target")))
-    (tmp_path / "models").mkdir()
-    model_id = "m-" + "0" * 32
-    (tmp_path / "models" / "train.json").write_text(
-        json.dumps({"run_id": "0" * 32, "model_uri": f"models:/{model_id}"})
-    )
-    password_uri = "postgresql://admin:hunter2@127.0.0.1:5/mlflow"
-    result = finished(mlflow_process(project, "-c", EVALUATE, closed, password_uri, PYTHONPATH="src"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    assert "hunter2" not in result.stdout + result.stderr
-    assert result.stderr.splitlines()[-2:] == [
-        f"slipway evaluate: cannot reach tracking store {closed}: start the server, or set"
-        " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up",
-        "slipway evaluate: tracking store postgresql://admin:***@127.0.0.1:5/mlflow needs the database"
-        " driver 'psycopg', which the project lacks: add it (`uv add 'psycopg[binary]'`) and run again",
-    ]
-
 
 def chained(outer: Exception, inner: BaseException) -> Exception:
     try:
@@ -401,3 +239,175 @@ def test_only_store_failures_become_one_line(
 )
 def test_store_uris_are_printed_with_the_password_masked(uri: str, shown: str) -> None:
     assert masked(uri) == shown
+
+
+# ---- MLflow in one subprocess: malformed records, unusable stores -------------------------------
+# MLflow is the projects' dependency, not slipway's: the commands below run in slipway's env plus
+# MLflow, all in one process (MLflow is imported once), each with its output captured on its own.
+
+ROOT = Path(__file__).resolve().parents[1]
+MLFLOW_PYTHON = ("uv", "run", "--quiet", "--project", str(ROOT), "--with", "mlflow>=3.17,<4", "python")
+MLFLOW_TIMEOUT = 180  # seconds: a cold overlay env resolves and links MLflow once
+
+
+def mlflow_python(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` with MLflow importable, in `cwd`, against only the stores it is given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env |= {"MLFLOW_DISABLE_TELEMETRY": "true", "GIT_PYTHON_REFRESH": "quiet"}
+    return subprocess.run(
+        [*MLFLOW_PYTHON, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=MLFLOW_TIMEOUT
+    )
+
+
+def tiny_project(path: Path, tracking_uri: str, package: str = "m") -> Path:
+    """A pyproject naming a package and its tracking store: all `history` and `rollback` read."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "pyproject.toml").write_text(
+        f'[tool.slipway]\npackage = "{package}"\n[tool.slipway.mlflow]\ntracking_uri = "{tracking_uri}"\n'
+    )
+    return path
+
+
+MALFORMED = {  # version -> tag -> value
+    "2": {"slipway.event.not-json": "{promote", "slipway.event.list": '["promote", "2"]'},
+    "1": {
+        "slipway.event.missing": '{"kind": "promote", "version": "1"}',
+        "slipway.event.extra": json.dumps(
+            {"kind": "x", "version": "1", "previous": None, "at": "a", "by": "b", "details": {}, "y": 1}
+        ),
+        "slipway.event.mistyped": json.dumps(
+            {"kind": "promote", "version": 1, "previous": None, "at": "a", "by": "b", "details": {}}
+        ),
+    },
+}
+API = """
+import mlflow
+
+def load_model(uri):  # as the template's tracking.load_model: the store comes from the environment
+    return mlflow.sklearn.load_model(uri)
+
+def predict_scores(model, features, contract):
+    return model.predict_proba(features)
+
+def score(y_true, scores, contract):
+    return {}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+DRIVER = """
+import contextlib, io, json, os, sys, traceback
+from slipway.cli import main
+from slipway.gates import record
+from slipway.registry import Registry
+
+records, stores, src, malformed, out = sys.argv[1:]
+sys.path.insert(0, src)
+registry = Registry("m", records)
+registry.client.create_registered_model("m")
+for _ in range(2):
+    registry.client.create_model_version("m", "file:///nowhere/model", tags={record.VERDICT_TAG: "pass"})
+record.write(registry, record.Event("promote", "1", None))
+record.write(registry, record.Event("promote", "2", "1"))
+registry.set_alias("champion", "2")
+for version, tags in json.loads(malformed).items():
+    for key, value in tags.items():
+        registry.client.set_model_version_tag("m", version, key, value)
+
+def run(cwd, argv, uri=None):
+    os.chdir(cwd)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.update({"MLFLOW_TRACKING_URI": uri} if uri else {})
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(argv)
+        except BaseException:
+            code = None
+            traceback.print_exc()
+    return {"code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
+
+home = os.path.dirname(records.removeprefix("sqlite:///"))
+results = {
+    "history": run(home, ["history"]),
+    "rollback": run(home, ["rollback"]),
+    "history again": run(home, ["history"]),
+    "champion": registry.alias("champion").version,
+}
+for uri in json.loads(stores):
+    results[uri] = run(os.path.dirname(src), ["evaluate"], uri)
+with open(out, "w") as handle:
+    json.dump(results, handle)
+"""
+CLOSED = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+PASSWORD_URI = "postgresql://admin:hunter2@127.0.0.1:5/mlflow"  # and no driver installed
+
+
+@pytest.fixture(scope="module")
+def mlflow_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """history, rollback, history on a store with malformed records; evaluate against unusable stores."""
+    records = tmp_path_factory.mktemp("records")
+    store = f"sqlite:///{records / 'mlflow.db'}"
+    tiny_project(records, store)
+    project = tiny_project(tmp_path_factory.mktemp("stores"), CLOSED, package="tinypkg")
+    (project / "src" / "tinypkg").mkdir(parents=True)
+    (project / "src" / "tinypkg" / "__init__.py").write_text("")
+    (project / "src" / "tinypkg" / "api.py").write_text(API)
+    table = mixed_table("2-class", rows=60, seed=0)
+    write(table, project / "data" / "processed" / "test.csv")
+    write(table, project / "data" / "processed" / "train.csv")
+    (project / "contract.yaml").write_text(dump_contract(infer_contract(table, "target")))
+    (project / "models").mkdir()
+    candidate = {"run_id": "0" * 32, "model_uri": "models:/m-" + "0" * 32}
+    (project / "models" / "train.json").write_text(json.dumps(candidate))
+    out = records / "results.json"
+    stores = json.dumps([CLOSED, PASSWORD_URI])
+    args = ("-c", DRIVER, store, stores, str(project / "src"), json.dumps(MALFORMED), str(out))
+    result = mlflow_python(records, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(json.loads(out.read_text()))
+
+
+def rows(table: str) -> list[list[str]]:
+    """(event, version) of each row of `history`'s table."""
+    return [line.split()[1:3] for line in table.splitlines() if line[:2] == "20"]
+
+
+def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_still_works(
+    mlflow_runs: dict[str, Any],
+) -> None:
+    before, rollback, after = (mlflow_runs[name] for name in ("history", "rollback", "history again"))
+    assert [before["code"], rollback["code"], after["code"]] == [0, 0, 0], rollback["stderr"]
+    assert rows(before["stdout"]) == [["promote", "1"], ["promote", "2"]]
+    assert "rollback: version 1 is champion again (was version 2)" in rollback["stdout"]
+    assert rows(after["stdout"])[-1] == ["rollback", "1"]
+    assert mlflow_runs["champion"] == "1"
+    for run in (before, rollback, after):
+        warnings = [line for line in run["stderr"].splitlines() if line.startswith("slipway")]
+        assert len(warnings) == sum(map(len, MALFORMED.values())), run["stderr"]
+        for version, tags in MALFORMED.items():
+            for tag in tags:
+                assert any(f"skipping malformed record {tag} on version {version}:" in w for w in warnings)
+    assert "slipway: skipping malformed record slipway.event.not-json on version 2: not JSON" in warnings
+
+
+def test_evaluate_against_an_unreachable_server_or_a_missing_driver_is_one_line(
+    mlflow_runs: dict[str, Any],
+) -> None:
+    """`slipway evaluate` as the session runs it (MLFLOW_TRACKING_URI set), the candidate on the store."""
+    closed, password = mlflow_runs[CLOSED], mlflow_runs[PASSWORD_URI]
+    assert closed["stderr"].splitlines() == [
+        f"slipway evaluate: cannot reach tracking store {CLOSED}: start the server, or set"
+        " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up",
+    ]
+    assert password["stderr"].splitlines() == [
+        "slipway evaluate: tracking store postgresql://admin:***@127.0.0.1:5/mlflow needs the database"
+        " driver 'psycopg', which the project lacks: add it (`uv add 'psycopg[binary]'`) and run again",
+    ]
+    assert closed["code"] == password["code"] == 1
+    assert "hunter2" not in password["stdout"] + password["stderr"]
