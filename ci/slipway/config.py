@@ -58,7 +58,7 @@ def inside(table: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"[{table}] {key} must be a path relative to the project, got {value!r}")
     path = PurePath(value)
-    if path.is_absolute() or path.drive or path.anchor or ".." in path.parts or value.startswith("~"):
+    if path.anchor or ".." in path.parts or value.startswith("~"):  # absolute, or climbing out
         raise ConfigError(
             f"[{table}] {key} = {value!r} points outside the project: use a path relative to the project"
             " root, without '..'"
