@@ -196,6 +196,14 @@ def test_the_row_count_stops_at_max_rows(tmp_path: Path) -> None:
 # ---- an unusable tracking store is one line --------------------------------------------------------
 
 
+class OperationalError(Exception):
+    """Named as SQLAlchemy's: the guard goes by names, so it needs neither SQLAlchemy nor MLflow."""
+
+
+class MlflowException(Exception):
+    """Named as MLflow's."""
+
+
 def chained(outer: Exception, inner: BaseException) -> Exception:
     try:
         try:
@@ -213,6 +221,13 @@ def chained(outer: Exception, inner: BaseException) -> Exception:
         (ModuleNotFoundError("no MySQLdb", name="MySQLdb"), "tracking store"),
         (chained(ValueError("x"), ConnectionRefusedError(111, "refused")), "cannot reach tracking store"),
         (TimeoutError("timed out"), "cannot reach tracking store"),
+        (OperationalError("connection failed: connection refused, port 5432"), "cannot reach tracking store"),
+        (OperationalError("database is locked"), None),  # sqlite's: the store is there
+        (
+            MlflowException("API request to http://h/api failed with exception boom"),
+            "cannot reach tracking store",
+        ),
+        (MlflowException("Logged model with ID 'm-0' not found."), None),
         (ModuleNotFoundError("no sklearn", name="sklearn"), None),  # not a driver: a real bug, a traceback
         (ValueError("API request to http://h/x failed with exception boom"), None),  # not MLflow's
     ],
@@ -235,6 +250,10 @@ def test_only_store_failures_become_one_line(
         ("https://user:token@mlflow.example.com", "https://user:***@mlflow.example.com"),
         ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
         ("sqlite:////tmp/mlflow.db", "sqlite:////tmp/mlflow.db"),
+        (
+            "at store https://u:t0ken@h/x: API request to https://u:t0ken@h/api failed",
+            "at store https://u:***@h/x: API request to https://u:***@h/api failed",
+        ),
     ],
 )
 def test_store_uris_are_printed_with_the_password_masked(uri: str, shown: str) -> None:

@@ -29,17 +29,26 @@ UNREACHABLE = {
     "requests.exceptions.Timeout",
     "urllib3.exceptions.NewConnectionError",
     "urllib3.exceptions.MaxRetryError",
-    "sqlalchemy.exc.OperationalError",
     "builtins.ConnectionError",
     "builtins.TimeoutError",
 }
 # How MLflow's REST client words a transport failure it re-raises as MlflowException.
 MLFLOW_TRANSPORT = re.compile(r"API request to \S+ failed with exception")
+# A database server that is down or unknown (SQLAlchemy's OperationalError also means a locked
+# sqlite file or a missing table: only these wordings are "unreachable").
+DATABASE_DOWN = re.compile(
+    r"connection refused|could not connect|connection failed|can't connect|could not translate host",
+    re.IGNORECASE,
+)
 
 
-def masked(uri: str) -> str:
-    """The URI with any password replaced by ***, so it can be printed."""
-    return re.sub(r"^([a-zA-Z][\w+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", uri)
+# scheme://user:password@ anywhere in a text (a URI, or an error message quoting one)
+CREDENTIALS = re.compile(r"\b([a-zA-Z][\w+.-]*://[^/@:\s]*):[^/@\s]*@")
+
+
+def masked(text: str) -> str:
+    """The text with the password of every URI in it replaced by ***, so it can be printed."""
+    return CREDENTIALS.sub(r"\1:***@", text)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -53,8 +62,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _unreachable(exc: BaseException) -> bool:
     names = {f"{cls.__module__}.{cls.__qualname__}" for cls in type(exc).__mro__}
-    return bool(names & UNREACHABLE) or bool(
-        type(exc).__name__ == "MlflowException" and MLFLOW_TRANSPORT.search(str(exc))
+    kind = type(exc).__name__
+    return bool(
+        names & UNREACHABLE
+        or (kind == "MlflowException" and MLFLOW_TRANSPORT.search(str(exc)))
+        or (kind == "OperationalError" and DATABASE_DOWN.search(str(exc)))
     )
 
 
