@@ -96,7 +96,7 @@ def _mlflow(table: dict[str, Any], pyproject: Path) -> dict[str, Any]:
 def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     """Parse and validate `[tool.slipway]`; unknown keys are refused so typos do not pass silently."""
     table = dict(_table(pyproject))
-    for sub_table in ("gates", "monitor"):
+    for sub_table in ("gates", "monitor", "serve"):
         table.pop(sub_table, None)  # validated by their own readers
     mlflow = _mlflow(table, pyproject)
     known = set(ProjectConfig.__dataclass_fields__) - set(MLFLOW_KEYS)
@@ -306,3 +306,68 @@ def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
         max_prediction_psi=number("max_prediction_psi", 0, 1e300),
         categorical=tuple(categorical),
     )
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """`[tool.slipway.serve]`: the server's limits, so hostile input or load cannot exhaust one pod.
+
+    The worst case in memory is about max_in_flight x (max_body_bytes + the parsed batch, ~32 bytes per
+    value the schema keeps): with the defaults and a 30-feature model, well under 200 MB above the
+    server's own ~350 MB, under the manifests' 1 GiB limit.
+    """
+
+    max_body_bytes: int = 2 * 1024 * 1024  # a larger request body is refused with 413 before it is read
+    max_rows: int = 10_000  # rows per request (413 beyond)
+    max_columns: int = 1_000  # column names per request (413 beyond; never below the model's own count)
+    max_in_flight: int = 16  # /predict requests read, checked or scored at once; beyond: 503 + Retry-After
+    body_timeout_seconds: float = 10.0  # a body not received in full by then: 408
+    header_timeout_seconds: float = 10.0  # a connection without a complete request head by then is closed
+    max_header_bytes: int = 16 * 1024  # request line + headers (uvicorn's h11_max_incomplete_event_size)
+    keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this
+    max_connections: int = 1_000  # open connections (uvicorn's limit_concurrency); requests beyond get 503
+    follow_champion_seconds: float = 30.0  # poll the champion alias and swap to a new version; 0: never
+
+
+SERVE_KEYS = set(ServeConfig.__dataclass_fields__)
+_SERVE_RANGES: dict[str, tuple[float, float]] = {  # inclusive bounds of each key
+    "max_body_bytes": (1024, 1024**3),
+    "max_rows": (1, 10_000_000),
+    "max_columns": (1, 1_000_000),
+    "max_in_flight": (1, 100_000),
+    "body_timeout_seconds": (0.1, 3600),
+    "header_timeout_seconds": (0.1, 3600),
+    "max_header_bytes": (1024, 1024**2),
+    "keep_alive_seconds": (1, 3600),
+    "max_connections": (1, 1_000_000),
+    "follow_champion_seconds": (0, 86_400),
+}
+
+
+def load_serve(pyproject: Path = Path("pyproject.toml")) -> ServeConfig:
+    """Parse and validate `[tool.slipway.serve]`; a missing table means the defaults."""
+    raw = _table(pyproject).get("serve", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[tool.slipway.serve] must be a table, got {raw!r}")
+    unknown = sorted(set(raw) - SERVE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"[tool.slipway.serve] unknown key {unknown[0]!r}: "
+            f"expected one of {', '.join(sorted(SERVE_KEYS))}"
+        )
+    values: dict[str, Any] = {}
+    for key, (low, high) in _SERVE_RANGES.items():
+        default = getattr(ServeConfig, key)
+        value = raw.get(key, default)
+        whole = isinstance(default, int)
+        kind = "an integer" if whole else "a number"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int if whole else int | float)
+            or not low <= value <= high
+        ):
+            raise ConfigError(
+                f"[tool.slipway.serve] {key} must be {kind} in [{low:g}, {high:g}], got {value!r}"
+            )
+        values[key] = value if whole else float(value)
+    return ServeConfig(**values)
