@@ -265,17 +265,22 @@ class MonitorConfig:
 MONITOR_KEYS = set(MonitorConfig.__dataclass_fields__)
 
 
-def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
-    """Parse and validate `[tool.slipway.monitor]`; a missing table means the defaults."""
-    raw = _table(pyproject).get("monitor", {})
+def _sub_table(pyproject: Path, name: str, keys: set[str]) -> dict[str, Any]:
+    """`[tool.slipway.<name>]` (empty when absent), refusing a non-table and unknown keys."""
+    raw = _table(pyproject).get(name, {})
     if not isinstance(raw, dict):
-        raise ConfigError(f"[tool.slipway.monitor] must be a table, got {raw!r}")
-    unknown = sorted(set(raw) - MONITOR_KEYS)
+        raise ConfigError(f"[tool.slipway.{name}] must be a table, got {raw!r}")
+    unknown = sorted(set(raw) - keys)
     if unknown:
         raise ConfigError(
-            f"[tool.slipway.monitor] unknown key {unknown[0]!r}: "
-            f"expected one of {', '.join(sorted(MONITOR_KEYS))}"
+            f"[tool.slipway.{name}] unknown key {unknown[0]!r}: expected one of {', '.join(sorted(keys))}"
         )
+    return raw
+
+
+def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
+    """Parse and validate `[tool.slipway.monitor]`; a missing table means the defaults."""
+    raw = _sub_table(pyproject, "monitor", MONITOR_KEYS)
 
     def number(key: str, low: float, high: float) -> float:
         value = raw.get(key, getattr(MonitorConfig, key))
@@ -346,15 +351,7 @@ _SERVE_RANGES: dict[str, tuple[float, float]] = {  # inclusive bounds of each ke
 
 def load_serve(pyproject: Path = Path("pyproject.toml")) -> ServeConfig:
     """Parse and validate `[tool.slipway.serve]`; a missing table means the defaults."""
-    raw = _table(pyproject).get("serve", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[tool.slipway.serve] must be a table, got {raw!r}")
-    unknown = sorted(set(raw) - SERVE_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"[tool.slipway.serve] unknown key {unknown[0]!r}: "
-            f"expected one of {', '.join(sorted(SERVE_KEYS))}"
-        )
+    raw = _sub_table(pyproject, "serve", SERVE_KEYS)
     values: dict[str, Any] = {}
     for key, (low, high) in _SERVE_RANGES.items():
         default = getattr(ServeConfig, key)
