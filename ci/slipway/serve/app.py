@@ -28,7 +28,6 @@ from slipway.serve.follow import Follower, example_problem
 from slipway.serve.model import Scored, ServedModel
 from slipway.serve.schema import Batch, InputError
 
-MAX_BODY_BYTES = ServeConfig.max_body_bytes
 log = logging.getLogger("slipway.serve")
 
 
@@ -210,6 +209,7 @@ def create_app(
         """Serve `new` (checked already) from the next request on; requests under way finish on the old."""
         old = serving.served.version
         serving.served, serving.problem = limited(new, limits), None
+        batcher.served = serving.served  # the old model lives on only while its requests do
         info.clear()
         info.labels(new.name, new.version).set(1)
         log.warning("serve: now serving %s version %s (was version %s)", new.name, new.version, old)
