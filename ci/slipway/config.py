@@ -114,7 +114,7 @@ def _mlflow(table: dict[str, Any], pyproject: Path) -> dict[str, Any]:
 def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     """Parse and validate `[tool.slipway]`; unknown keys are refused so typos do not pass silently."""
     table = dict(_table(pyproject))
-    for sub_table in ("gates", "monitor"):
+    for sub_table in ("gates", "monitor", "serve"):
         table.pop(sub_table, None)  # validated by their own readers
     mlflow = _mlflow(table, pyproject)
     _known_keys(table, set(ProjectConfig.__dataclass_fields__) - set(MLFLOW_KEYS), "tool.slipway")
@@ -298,12 +298,18 @@ MONITOR_KEYS = set(MonitorConfig.__dataclass_fields__)
 MONITOR = "tool.slipway.monitor"
 
 
+def _sub_table(pyproject: Path, name: str, keys: set[str]) -> dict[str, Any]:
+    """`[tool.slipway.<name>]` (empty when absent), refusing a non-table and unknown keys."""
+    raw = _table(pyproject).get(name, {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[tool.slipway.{name}] must be a table, got {raw!r}")
+    _known_keys(raw, keys, f"tool.slipway.{name}")
+    return raw
+
+
 def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
     """Parse and validate `[tool.slipway.monitor]`; a missing table means the defaults."""
-    raw = _table(pyproject).get("monitor", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[tool.slipway.monitor] must be a table, got {raw!r}")
-    _known_keys(raw, MONITOR_KEYS, MONITOR)
+    raw = _sub_table(pyproject, "monitor", MONITOR_KEYS)
 
     def setting(check: Any, key: str, low: float, high: float) -> Any:
         return check(MONITOR, key, raw.get(key, getattr(MonitorConfig, key)), low, high)
@@ -330,3 +336,55 @@ def load_monitor(pyproject: Path = Path("pyproject.toml")) -> MonitorConfig:
         min_rows=min_rows,
         max_rows=max_rows,
     )
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """`[tool.slipway.serve]`: the server's limits, so hostile input or load cannot exhaust one pod.
+
+    The worst case in memory is about max_in_flight x (max_body_bytes + the parsed batch, ~32 bytes per
+    value the schema keeps). Measured with the defaults and a 30-feature forest (tests/
+    test_serve_hardening.py: 60 unfinished 2 MB bodies, a flood past the in-flight limit, 16 batches
+    of 9,000 rows): 325 MB at start, 412 MB at the peak, against the manifests' 1 GiB limit.
+    """
+
+    max_body_bytes: int = 2 * 1024 * 1024  # a larger request body is refused with 413 before it is read
+    max_rows: int = 10_000  # rows per request (413 beyond)
+    max_columns: int = 1_000  # column names per request (413 beyond; never below the model's own count)
+    max_in_flight: int = 16  # /predict requests read, checked or scored at once; beyond: 503 + Retry-After
+    body_timeout_seconds: float = 10.0  # a body not received in full by then: 408
+    header_timeout_seconds: float = 10.0  # a connection without a complete request head by then is closed
+    max_header_bytes: int = 16 * 1024  # request line + headers (uvicorn's h11_max_incomplete_event_size)
+    keep_alive_seconds: int = 5  # an idle keep-alive connection is closed after this
+    max_connections: int = 1_000  # open connections (uvicorn's limit_concurrency); requests beyond get 503
+    follow_champion_seconds: float = 30.0  # poll the champion alias and swap to a new version; 0: never
+
+
+SERVE_KEYS = set(ServeConfig.__dataclass_fields__)
+SERVE = "tool.slipway.serve"
+_SERVE_RANGES: dict[str, tuple[float, float]] = {  # inclusive bounds of each key
+    "max_body_bytes": (1024, 1024**3),
+    "max_rows": (1, 10_000_000),
+    "max_columns": (1, 1_000_000),
+    "max_in_flight": (1, 100_000),
+    "body_timeout_seconds": (0.1, 3600),
+    "header_timeout_seconds": (0.1, 3600),
+    "max_header_bytes": (1024, 1024**2),
+    "keep_alive_seconds": (1, 3600),
+    "max_connections": (1, 1_000_000),
+    "follow_champion_seconds": (0, 86_400),
+}
+
+
+def load_serve(pyproject: Path = Path("pyproject.toml")) -> ServeConfig:
+    """Parse and validate `[tool.slipway.serve]`; a missing table means the defaults."""
+    raw = _sub_table(pyproject, "serve", SERVE_KEYS)
+    values: dict[str, Any] = {}
+    for key, (low, high) in _SERVE_RANGES.items():
+        default = getattr(ServeConfig, key)
+        value = raw.get(key, default)
+        if isinstance(default, int):
+            values[key] = integer(SERVE, key, value, int(low), int(high))
+        else:
+            values[key] = number(SERVE, key, value, low, high)
+    return ServeConfig(**values)

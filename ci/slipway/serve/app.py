@@ -1,46 +1,55 @@
 """The serving app: `/health`, `/ready`, `/predict` (also `/invocations`), `/metrics`.
 
-One uvicorn worker, one model. Requests that arrive while the model is busy wait in a queue and
-are scored together in the next call (no added delay when idle): a forest's per-call overhead
-dwarfs its per-row cost, so this is where the throughput comes from. Bad input is a 4xx naming
-the problem (`schema.InputError`); nothing a client sends can produce a 500. Answers carry the
-labels as they are in the data and, for classification, the classes and each row's probabilities.
+One uvicorn worker, one model at a time. Requests that arrive while the model is busy wait in a
+queue and are scored together in the next call (no added delay when idle): a forest's per-call
+overhead dwarfs its per-row cost, so this is where the throughput comes from. Bad input is a 4xx
+naming the problem (`schema.InputError`) in bounded time: the body's size, arrival time and the
+requests in flight are capped before it is read, and it is parsed off the event loop, so `/health`
+keeps answering. No answer carries an exception's text; the server log does. `/ready` says ready
+once the model has scored its logged input example. Answers carry the labels as they are in the
+data and, for classification, the classes and each row's probabilities, and the version that
+scored them: a server following the champion swaps models between requests.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations at runtime,
 # and `Request` is imported inside create_app.
 import asyncio
 import json
+import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from slipway.config import ServeConfig
+from slipway.serve.follow import Follower, example_problem
 from slipway.serve.model import Scored, ServedModel
 from slipway.serve.schema import Batch, InputError
 
-MAX_BODY_BYTES = 8 * 1024 * 1024
+log = logging.getLogger("slipway.serve")
 
 
 @dataclass
 class _Job:
     batch: Batch
     future: asyncio.Future[Scored]
+    served: ServedModel  # the model whose schema checked the batch, and which scores it
 
 
 @dataclass
 class Batcher:
     """Scores queued requests in one model call on one thread, splitting the results back."""
 
-    served: ServedModel
+    served: ServedModel  # the model jobs submitted without one are scored by
     max_rows: int
     queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue)
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, "slipway-model"))
     observe_batch: Any = None  # callable(rows) for the metrics
 
-    async def submit(self, batch: Batch) -> Scored:
-        job = _Job(batch, asyncio.get_running_loop().create_future())
+    async def submit(self, batch: Batch, served: ServedModel | None = None) -> Scored:
+        job = _Job(batch, asyncio.get_running_loop().create_future(), served or self.served)
         await self.queue.put(job)
         return await job.future
 
@@ -48,13 +57,13 @@ class Batcher:
         if len(jobs) == 1:
             return jobs[0].batch.columns
         return {
-            name: [v for job in jobs for v in job.batch.columns[name]] for name in self.served.schema.names
+            name: [v for job in jobs for v in job.batch.columns[name]] for name in jobs[0].served.schema.names
         }
 
     async def _score(self, jobs: list[_Job]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            results = await loop.run_in_executor(self.executor, self.served.predict, self._merge(jobs))
+            results = await loop.run_in_executor(self.executor, jobs[0].served.predict, self._merge(jobs))
         except Exception as exc:
             if len(jobs) > 1:  # one request's rows broke the model: score each alone, fail only that one
                 for job in jobs:
@@ -79,7 +88,11 @@ class Batcher:
                 job = self.queue.get_nowait()
                 jobs.append(job)
                 rows += job.batch.rows
-            await self._score(jobs)
+            # Jobs checked by different models (a swap happened meanwhile) are scored by their own.
+            while jobs:
+                same = [job for job in jobs if job.served is jobs[0].served]
+                jobs = [job for job in jobs if job.served is not jobs[0].served]
+                await self._score(same)
 
 
 def answer(served: ServedModel, scored: Scored, warnings: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -114,8 +127,35 @@ async def _read_body(request: Any, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
-    """The FastAPI app for one loaded model."""
+def limited(served: ServedModel, limits: ServeConfig) -> ServedModel:
+    """`served` with the request limits of `[tool.slipway.serve]` on its schema."""
+    schema = replace(served.schema, max_rows=limits.max_rows, max_columns=limits.max_columns)
+    return replace(served, schema=schema)
+
+
+@dataclass
+class Serving:
+    """The model answering now, and why it is not ready (None: it scored its logged input example)."""
+
+    served: ServedModel
+    problem: str | None = "checking the model on its logged input example"
+
+    @property
+    def header(self) -> dict[str, str]:
+        return {"X-Model-Name": self.served.name, "X-Model-Version": self.served.version}
+
+    @property
+    def model(self) -> dict[str, str]:
+        return {"name": self.served.name, "version": self.served.version}
+
+
+DEFAULT_LIMITS = ServeConfig()
+
+
+def create_app(
+    served: ServedModel, limits: ServeConfig = DEFAULT_LIMITS, follower: Follower | None = None
+) -> Any:
+    """The FastAPI app for one loaded model, which `follower` (if given) replaces when the champion moves."""
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from prometheus_client import (
@@ -158,59 +198,120 @@ def create_app(served: ServedModel, *, max_body: int = MAX_BODY_BYTES) -> Any:
         registry=metrics,
     )
     info = Gauge("slipway_model_info", "The served model version", ["name", "version"], registry=metrics)
+    serving = Serving(limited(served, limits))
     info.labels(served.name, served.version).set(1)
-    batcher = Batcher(served, served.schema.max_rows, observe_batch=batch_rows.observe)
-    model_header = {"X-Model-Name": served.name, "X-Model-Version": served.version}
-    model_field = {"name": served.name, "version": served.version}
+    batcher = Batcher(serving.served, limits.max_rows, observe_batch=batch_rows.observe)
+    parser = ThreadPoolExecutor(1, "slipway-parse")  # off the event loop; one at a time bounds its memory
+    in_flight = 0
     state: dict[str, Any] = {}
+
+    def hand_over(new: ServedModel) -> None:
+        """Serve `new` (checked already) from the next request on; requests under way finish on the old."""
+        old = serving.served.version
+        serving.served, serving.problem = limited(new, limits), None
+        batcher.served = serving.served  # the old model lives on only while its requests do
+        info.clear()
+        info.labels(new.name, new.version).set(1)
+        log.warning("serve: now serving %s version %s (was version %s)", new.name, new.version, old)
+
+    async def check() -> None:
+        checked = serving.served
+        problem = await asyncio.get_running_loop().run_in_executor(batcher.executor, example_problem, checked)
+        if problem is not None:
+            log.warning("serve: version %s is not ready: %s", checked.version, problem)
+        if serving.served is checked:  # not swapped for a newer champion meanwhile
+            serving.problem = problem
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        loop = asyncio.get_running_loop()
         state["task"] = asyncio.create_task(batcher.run())
+        state["check"] = asyncio.create_task(check())
+        stop = threading.Event()
+
+        def from_thread(new: ServedModel) -> None:
+            loop.call_soon_threadsafe(hand_over, new)
+
+        if follower is not None:
+            threading.Thread(
+                target=follower.run,
+                args=(lambda: serving.served.version, from_thread, stop),
+                name="slipway-follow",
+                daemon=True,
+            ).start()
         yield
+        stop.set()
         state["task"].cancel()
         batcher.executor.shutdown(wait=False, cancel_futures=True)
+        parser.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title=f"{served.name} v{served.version}", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     async def invalid(request: Request, exc: RequestValidationError) -> Any:
-        return _json({"error": str(exc)}, 422)
+        return _json({"error": "invalid request"}, 422)
 
     async def http_error(request: Request, exc: HTTPException) -> Any:
-        return _json({"error": exc.detail}, exc.status_code)
+        return _json({"error": str(exc.detail)}, exc.status_code)
 
     async def health() -> Any:
         return _json({"status": "ok"})
 
     async def ready() -> Any:
         task = state.get("task")
-        if task is None or task.done():
-            return _json({"status": "not ready", "model": model_field}, 503)
-        return _json({"status": "ready", "model": model_field}, headers=model_header)
+        problem = "the scoring loop is not running" if task is None or task.done() else serving.problem
+        if problem is not None:
+            return _json({"status": "not ready", "reason": problem, "model": serving.model}, 503)
+        return _json({"status": "ready", "model": serving.model}, headers=serving.header)
 
     async def predict(request: Request) -> Any:
-        start = time.perf_counter()
+        nonlocal in_flight
         endpoint = request.url.path
+        # Refused before reading the body: uvicorn drops what still arrives, and the server's head
+        # deadline closes a connection that keeps sending it.
+        if in_flight >= limits.max_in_flight:
+            requests.labels(endpoint, "503").inc()
+            busy = f"busy: {limits.max_in_flight} requests in flight, retry shortly"
+            return _json({"error": busy}, 503, {"Retry-After": "1"})
+        in_flight += 1
         try:
-            body = await _read_body(request, max_body)
-            batch = served.schema.parse(body)
-            scored = await batcher.submit(batch)
+            return await _predict(request, endpoint)
+        finally:
+            in_flight -= 1
+
+    async def _predict(request: Request, endpoint: str) -> Any:
+        start = time.perf_counter()
+        current = serving.served  # this request is checked and scored by the model serving now
+        header = {"X-Model-Name": current.name, "X-Model-Version": current.version}
+        model = {"name": current.name, "version": current.version}
+        try:
+            try:
+                async with asyncio.timeout(limits.body_timeout_seconds):
+                    body = await _read_body(request, limits.max_body_bytes)
+            except TimeoutError:
+                seconds = f"{limits.body_timeout_seconds:g}"
+                raise InputError(f"request body not received in full within {seconds} s", 408) from None
+            loop = asyncio.get_running_loop()
+            batch = await loop.run_in_executor(parser, current.schema.parse, body)
+            del body  # not held while the request waits for the model
+            scored = await batcher.submit(batch, current)
         except InputError as exc:
             requests.labels(endpoint, str(exc.status)).inc()
-            return _json({"error": str(exc), "model": model_field}, exc.status, model_header)
-        except (ValueError, TypeError) as exc:  # the model refused validated input
+            return _json({"error": str(exc), "model": model}, exc.status, header)
+        except (ValueError, TypeError, ArithmeticError) as exc:  # the model refused validated input
             requests.labels(endpoint, "422").inc()
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return _json({"error": f"the model could not score this input: {message}"}, 422, model_header)
-        except Exception as exc:  # pragma: no cover - a bug or a broken model, not the client's input
+            log.warning("serve: version %s could not score a request: %r", current.version, exc)
+            message = f"the model could not score this input ({type(exc).__name__})"
+            return _json({"error": message, "model": model}, 422, header)
+        except Exception:  # a bug or a broken model, not the client's input: the log has the details
             requests.labels(endpoint, "500").inc()
-            return _json({"error": f"internal error: {type(exc).__name__}: {exc}"}, 500, model_header)
+            log.exception("serve: internal error while answering %s", endpoint)
+            return _json({"error": "internal error: see the server log", "model": model}, 500, header)
         requests.labels(endpoint, "200").inc()
         rows.inc(batch.rows)
         for column, count in batch.unseen.items():
             unseen.labels(column).inc(count)
         latency.observe(time.perf_counter() - start)
-        return _json(answer(served, scored, batch.warnings), headers=model_header)
+        return _json(answer(current, scored, batch.warnings), headers=header)
 
     async def prometheus() -> Any:
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)

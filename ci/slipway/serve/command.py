@@ -18,30 +18,49 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from slipway.config import ServeConfig
 from slipway.errors import SlipwayError
-from slipway.serve.app import MAX_BODY_BYTES
 
 LOOPBACK = "127.0.0.1"
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from slipway.config import load_serve
+    from slipway.serve import server
     from slipway.serve.app import create_app
+    from slipway.serve.follow import champion_follower
     from slipway.serve.model import load_champion
 
-    served = load_champion(Path(), max_rows=args.max_rows)
-    app = create_app(served, max_body=args.max_body)
+    limits = serve_limits(load_serve(), args)
+    served = load_champion(Path(), max_rows=limits.max_rows)
+    follower = champion_follower(Path(), limits) if limits.follow_champion_seconds > 0 else None
+    app = create_app(served, limits, follower)
+    following = (
+        f", following the champion every {limits.follow_champion_seconds:g} s" if follower is not None else ""
+    )
     print(
-        f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}",
+        f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}{following}",
         flush=True,
     )
-    # One worker: the model is loaded once, and several uvicorn workers slow every request down.
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False)
+    server.run(app, args.host, args.port, limits)
     return 0
+
+
+def serve_limits(limits: ServeConfig, args: argparse.Namespace) -> ServeConfig:
+    """`[tool.slipway.serve]`, with what the command line sets instead."""
+    flags = {  # key -> (flag, value, smallest allowed)
+        "max_rows": ("--max-rows", args.max_rows, 1),
+        "max_body_bytes": ("--max-body", args.max_body, 1),
+        "follow_champion_seconds": ("--follow-champion", args.follow_champion, 0),
+    }
+    for flag, value, low in flags.values():
+        if value is not None and value < low:
+            raise SlipwayError(f"serve: {flag} must be at least {low}, got {value}")
+    return replace(limits, **{key: value for key, (_, value, _) in flags.items() if value is not None})
 
 
 def free_port() -> int:
@@ -170,8 +189,12 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser = subparsers.add_parser("serve", help="serve the champion model over HTTP until interrupted")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--max-rows", type=int, default=10_000, help="largest batch accepted, in rows")
-    parser.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest request body, in bytes")
+    # Limits come from [tool.slipway.serve] (slipway.config.ServeConfig); these flags override it.
+    parser.add_argument("--max-rows", type=int, help="largest batch accepted, in rows")
+    parser.add_argument("--max-body", type=int, help="largest request body, in bytes")
+    parser.add_argument(
+        "--follow-champion", type=float, help="seconds between checks of the champion alias (0: never)"
+    )
     parser.set_defaults(handler=serve)
     check = subparsers.add_parser(
         "smoke", help="start the server for the champion, check two answers, stop it"

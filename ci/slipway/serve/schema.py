@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from slipway.contract import Contract
 
 MAX_WARNINGS = 20  # per answer; the rest are counted in one closing line
+WHOLE_RANGE = (-(2**63), 2**63 - 1)  # an integer column's values fit the model's int64
 
 # What a column's values are checked as: any finite number, a whole number, true/false, a string,
 # or anything (a signature type this schema does not know).
@@ -69,6 +70,8 @@ class Batch:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "an integer too large for the model"  # str() of a huge int is slow, and not worth echoing
     text = json.dumps(value) if not isinstance(value, float) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -76,6 +79,24 @@ def _describe(value: Any) -> str:
 def _quoted(text: str) -> str:
     quoted = repr(text)
     return quoted if len(quoted) <= 40 else quoted[:37] + "..."
+
+
+def _finite(value: float) -> float | None:
+    """The number as a float, or None when it is not finite or too large for one (a 400-digit integer)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _duplicates(names: list[str]) -> list[str]:
+    """The names listed more than once, sorted; one pass (a count per name is quadratic)."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for name in names:
+        (repeated if name in seen else seen).add(name)
+    return sorted(repeated)
 
 
 def _is_null(value: Any) -> bool:
@@ -92,13 +113,14 @@ def _convert(column: Column, value: Any, row: int) -> Any:
     kind = column.kind
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "number":
-        if not is_number or not math.isfinite(value):
+        number = _finite(value) if is_number else None
+        if number is None:
             raise InputError(f"{where}: expected a number ({column.type}), got {_describe(value)}")
-        return float(value)
+        return number
     if kind == "whole":
         if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if not is_number or not isinstance(value, int):
+            value = int(value)
+        if not is_number or not isinstance(value, int) or not WHOLE_RANGE[0] <= value <= WHOLE_RANGE[1]:
             raise InputError(f"{where}: expected an integer ({column.type}), got {_describe(value)}")
         return value
     if kind == "boolean":
@@ -118,6 +140,7 @@ class InputSchema:
 
     columns: tuple[Column, ...]
     max_rows: int = 10_000
+    max_columns: int = 1_000  # names per request; never below the model's own column count
 
     @classmethod
     def from_contract(cls, contract: Contract, max_rows: int = 10_000) -> InputSchema:
@@ -152,11 +175,18 @@ class InputSchema:
         return [column.name for column in self.columns]
 
     def parse(self, body: bytes) -> Batch:
-        """JSON bytes -> a Batch, or InputError naming the first problem."""
+        """JSON bytes -> a Batch, or InputError naming the first problem (in words of ours, not Python's)."""
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InputError(f"body is not valid JSON: {exc}", 400) from None
+        except UnicodeDecodeError:
+            raise InputError("body is not valid JSON: it is not UTF-8 text", 400) from None
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise InputError(f"body is not valid JSON: {exc.msg} at {where}", 400) from None
+        except RecursionError:
+            raise InputError("body is not valid JSON for this model: nested too deeply", 400) from None
+        except ValueError:  # e.g. an integer past Python's digit limit
+            raise InputError("body is not valid JSON for this model: a number is too long", 400) from None
         return self.validate(payload)
 
     def validate(self, payload: Any) -> Batch:
@@ -169,17 +199,24 @@ class InputSchema:
         if not isinstance(split, dict):
             raise InputError("dataframe_split must be an object with 'columns' and 'data'", 400)
         names, data = split.get("columns"), split.get("data")
-        if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+        if not isinstance(names, list):
             raise InputError("dataframe_split.columns must be a list of column names", 400)
-        if len(set(names)) != len(names):
-            duplicated = sorted({name for name in names if names.count(name) > 1})
-            raise InputError(f"duplicate column(s): {', '.join(duplicated)}")
+        limit = max(self.max_columns, len(self.columns))
+        if len(names) > limit:  # before any per-name work
+            raise InputError(f"{len(names)} columns is over the limit of {limit}", 413)
+        if not all(isinstance(name, str) for name in names):
+            raise InputError("dataframe_split.columns must be a list of column names", 400)
         if not isinstance(data, list):
             raise InputError("dataframe_split.data must be a list of rows", 400)
-        if not data:
-            raise InputError("empty batch: dataframe_split.data has no rows")
         if len(data) > self.max_rows:
             raise InputError(f"batch of {len(data)} rows is over the limit of {self.max_rows}", 413)
+        if len(set(names)) != len(names):
+            duplicated = _duplicates(names)
+            shown = ", ".join(_quoted(name) for name in duplicated[:5])
+            more = f" and {len(duplicated) - 5} more" if len(duplicated) > 5 else ""
+            raise InputError(f"duplicate column(s): {shown}{more}")
+        if not data:
+            raise InputError("empty batch: dataframe_split.data has no rows")
         position = {name: index for index, name in enumerate(names)}
         missing = [c.name for c in self.columns if c.name not in position and c.required]
         if missing:
