@@ -14,6 +14,7 @@ import sys
 
 from slipway import __version__
 from slipway.errors import SlipwayError
+from slipway.redact import redact
 
 # Modules that add subcommands, in --help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SlipwayError as exc:
-        print(f"slipway {args.command}: {exc}", file=sys.stderr)
+        print(f"slipway {args.command}: {redact(str(exc))}", file=sys.stderr)
         return 1
 
 

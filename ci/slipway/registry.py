@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError
+from slipway.redact import redact
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -52,7 +53,7 @@ def reaching(uri: str, action: str) -> Iterator[None]:
         yield
     except (MlflowException, RequestException, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SlipwayError(f"{action} failed at tracking store {uri}: {first[:300]}") from None
+        raise SlipwayError(redact(f"{action} failed at tracking store {uri}: {first[:300]}")) from None
 
 
 class Registry:
