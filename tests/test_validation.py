@@ -23,7 +23,9 @@ BAD_ANSWERS = [
     ("ml_task", "clustering", "ml_task must be classification or regression"),
     ("data_path", "customers.xlsx", "data_path must name a .csv or .parquet file"),
     ("data_path", "a.csv\nb.csv", "data_path must be a single-line file path"),
-    ("slipway_requirement", "requests==2.0", "slipway_requirement must name slipway"),
+    ("slipway_requirement", "requests==2.0", "slipway_requirement must be one requirement naming slipway"),
+    ("mlflow_tracking_uri", "postgresql://admin:secret@host/db", "must not hold credentials"),
+    ("description", "one line\rthen another", "description must be one line of text"),
 ]
 
 
