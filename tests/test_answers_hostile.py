@@ -168,7 +168,10 @@ def test_importing_the_package_runs_nothing(hostile: Path, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("uri", "driver"),
-    [("postgresql+psycopg://db.example.com/mlflow", "psycopg[binary]"), ("https://mlflow.example.com", None)],
+    [
+        ("postgresql+psycopg2://db.example.com/mlflow", "psycopg2-binary"),
+        ("https://mlflow.example.com", None),
+    ],
 )
 def test_tracking_uri_scheme_brings_its_driver(render: Render, uri: str, driver: str | None) -> None:
     project = render(tasks=False, mlflow_tracking_uri=uri)
@@ -178,6 +181,26 @@ def test_tracking_uri_scheme_brings_its_driver(render: Render, uri: str, driver:
     assert named & {"psycopg2-binary", "psycopg[binary]", "pg8000"} == ({driver} if driver else set())
 
 
-def test_hostile_render_brings_psycopg2(hostile: Path) -> None:
+def test_postgresql_uri_brings_psycopg(hostile: Path) -> None:
+    """SQLAlchemy 2.1 opens `postgresql://` with psycopg 3: the rendered project depends on it."""
     dependencies = tomllib.loads((hostile / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert "psycopg2-binary" in {Requirement(d).name for d in dependencies}
+    assert "psycopg[binary]>=3.2" in dependencies
+
+
+def test_missing_database_driver_is_one_line_without_the_password(default_project: Path) -> None:
+    """A postgresql:// store in a project without its driver: one line naming the module, password masked."""
+    result = subprocess.run(
+        [str(default_project / ".venv" / "bin" / "slipway"), "history"],
+        cwd=default_project,
+        env={**os.environ, "MLFLOW_TRACKING_URI": "postgresql://mlflow:s3cret@127.0.0.1:9/mlflow"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "needs the Python module 'psycopg': add 'psycopg[binary]'" in lines[0]
+    assert "postgresql://mlflow:***@127.0.0.1:9/mlflow" in lines[0]
+    assert "s3cret" not in result.stdout + result.stderr
