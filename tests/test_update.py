@@ -315,10 +315,13 @@ def test_changed_answer_rerenders_consistently(releases: Releases, project: Proj
     assert 'pipeline = ["dvc[s3]>=3.67,<4"]' in (dest / "pyproject.toml").read_text()
     assert 'name = "dvc-s3"' in (dest / "uv.lock").read_text()  # re-locked by the session
     assert "    timeout-minutes: 11\n" in (dest / ".github/workflows/ci.yml").read_text()
+    assert "aws-actions/configure-aws-credentials@" in (dest / ".github/workflows/train.yml").read_text()
     assert (dest / "README.md").read_bytes() == readme  # user-owned: not re-rendered
     assert set(changed(dest)) == {
         ".copier-answers.yml", ".dvc/config", ".github/workflows/ci.yml", ".pre-commit-config.yaml",
         "noxfile.py", "pyproject.toml", "uv.lock",
+        # the jobs that pull data log in to the new remote's cloud (OIDC)
+        ".github/workflows/train.yml", ".github/workflows/deploy.yml", ".github/workflows/monitor.yml",
     }  # fmt: skip
 
 
