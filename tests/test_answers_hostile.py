@@ -25,7 +25,7 @@ MARKER = "PWNED"
 # Each value tries to break out of the string it lands in: Python's docstring, TOML's basic
 # string (a second author, a new key), PEP 508 (a second requirement), YAML's flow sequence.
 HOSTILE = {
-    "description": f'x"""; __import__("pathlib").Path("{MARKER}").touch(); """y \\ *b* <i> 1. `c` "',
+    "description": f'x"""; __import__("pathlib").Path("{MARKER}").touch(); """y \\ *b* <i> 1. `c` é 🚀 "',
     "author_name": 'Eve" }, { name = "Mallory',
     "author_email": 'e"ve@example.com',
     "slipway_requirement": "slipway @ git+https://example.invalid/s.git@v1#egg=slipway",
@@ -118,9 +118,9 @@ def test_importing_the_package_runs_nothing(hostile: Path, tmp_path: Path) -> No
     result = subprocess.run(
         [sys.executable, "-c", "import my_model; print(my_model.__doc__)"],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(hostile / "src")},
+        env={**os.environ, "PYTHONPATH": str(hostile / "src"), "PYTHONIOENCODING": "utf-8"},
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         check=False,
         timeout=60,
     )

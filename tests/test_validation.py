@@ -45,6 +45,10 @@ BAD_ANSWERS = [
     ("dvc_remote", "ssh://deploy:secret@host/dvc", "dvc_remote must not hold a password"),
     ("dvc_remote", "s3://bucket/path#comment", "dvc_remote must not contain quotes, '#'"),
     ("dvc_remote", "s3://bucket/a,b", "dvc_remote must not contain quotes, '#'"),
+    ("dvc_remote", "s3://bucket/\x1b[2J", "dvc_remote must not contain spaces or control characters"),
+    ("mlflow_tracking_uri", "https://mlflow.example.com/\x00", "must be one line of text"),
+    ("slipway_requirement", "slipway @ git+https://h/s.git\x7f", "must be one line of text"),
+    ("description", "two\u2028lines", "description must be one line of text"),
 ]
 
 
