@@ -66,7 +66,7 @@ QUOTED = r'"(?:[^"`\\$]|\$[A-Z_]+)*"'  # double-quoted text; only plain $VARS ex
 # Besides `uvx nox -s ...`, the only commands a generated workflow's `run:` may hold, one per line.
 ALLOWED_COMMANDS = {
     "git": re.compile(r"git (fetch|rev-parse|diff|log) [\w\s\"$/.^~:-]*"),
-    "dvc metrics diff": re.compile(rf"uvx --from '[\w<>=.,]+' dvc metrics diff --md \"\$[A-Z_]+\" {SUMMARY}"),
+    "dvc metrics diff": re.compile(rf"\.venv/bin/dvc metrics diff --md \"\$[A-Z_]+\" {SUMMARY}"),
     "gh issue create": re.compile(rf"gh issue create(?: --[a-z-]+ {QUOTED})+"),
     "echo/cat to the summary": re.compile(rf"(?:echo {QUOTED}|cat [\w./-]+) {SUMMARY}"),
     "kubeconfig file": re.compile(r"umask 077|printf '%s' \"\$[A-Z_]+\" > \"\$KUBECONFIG\""),
@@ -295,6 +295,8 @@ def test_run_steps_only_call_documented_sessions(project: Path) -> None:
         'uvx nox -s monitor -- "$(cat batch)"',
         'echo "hi" > "$GITHUB_ENV"',
         'echo "$(id)" >> "$GITHUB_STEP_SUMMARY"',
+        "uvx nox -s deploy",  # nox at whatever version is newest
+        'uvx --from \'dvc>=3,<4\' dvc metrics diff --md "$BASE_SHA" >> "$GITHUB_STEP_SUMMARY"',
     ],
 )
 def test_run_check_rejects(script: str) -> None:
