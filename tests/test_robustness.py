@@ -26,7 +26,8 @@ from slipway.monitor.batch import read_batch
 from slipway.monitor.check import MonitorResult, compare
 from slipway.monitor.command import score_tables
 from slipway.monitor.tables import Tables, typed_tables
-from slipway.stores import masked, store_failure
+from slipway.redact import redact
+from slipway.stores import store_failure
 
 from tests.tables import mixed_table, write
 
@@ -257,7 +258,7 @@ def test_only_store_failures_become_one_line(
     ],
 )
 def test_store_uris_are_printed_with_the_password_masked(uri: str, shown: str) -> None:
-    assert masked(uri) == shown
+    assert redact(uri) == shown
 
 
 # ---- MLflow in one subprocess: malformed records, unusable stores -------------------------------

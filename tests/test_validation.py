@@ -1,4 +1,5 @@
-"""Bad answers are refused by copier's CLI with our one-line message last, and nothing is written."""
+"""Bad answers are refused in one line naming the question, and nothing is written; through copier's
+CLI our message is the last line. Includes the hostile answers of issue 14 (section 3)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copier_cli
+from tests.conftest import copier_cli, render_project
 
 BAD_ANSWERS = [
     ("project_name", "", "project_name must not be empty"),
@@ -23,12 +24,59 @@ BAD_ANSWERS = [
     ("ml_task", "clustering", "ml_task must be classification or regression"),
     ("data_path", "customers.xlsx", "data_path must name a .csv or .parquet file"),
     ("data_path", "a.csv\nb.csv", "data_path must be a single-line file path"),
-    ("slipway_requirement", "requests==2.0", "slipway_requirement must name slipway"),
+    ("slipway_requirement", "requests==2.0", "slipway_requirement must be one requirement naming slipway"),
+    # the hostile answers of issue 14: each would inject code, config or a dependency, or store a secret
+    ("description", "one line\rthen a TOML key", "description must be one line of text"),
+    ("description", "tab\there", "description must be one line of text"),
+    ("author_name", 'Eve\nversion = "6.6.6"', "author_name must be one line of text"),
+    ("author_email", "eve@example.com\x7f", "author_email must be one line of text"),
+    (
+        "slipway_requirement",
+        'slipway @ git+https://example.invalid/s.git","evil-pkg',
+        "slipway_requirement must be one requirement naming slipway",
+    ),
+    ("slipway_requirement", "slipway==0.1.0, evil-pkg", "slipway_requirement must be one requirement"),
+    ("slipway_requirement", 'slipway==0.1; os_name == "nt"', "slipway_requirement must be one requirement"),
+    ("slipway_requirement", "slipway @ git+https://ghp_token@github.com/o/s", "must not hold a password"),
+    ("mlflow_tracking_uri", "postgresql://admin:secret@host/db", "must not hold credentials"),
+    ("mlflow_tracking_uri", "postgresql://admin@host/db", "must not hold credentials"),
+    ("mlflow_tracking_uri", "postgresql://host/db?password=secret", "must not hold credentials"),
+    ("mlflow_tracking_uri", "https://user:pw@mlflow.example.com", "must not hold credentials"),
+    ("dvc_remote", "ssh://deploy:secret@host/dvc", "dvc_remote must not hold a password"),
+    ("dvc_remote", "s3://bucket/path#comment", "dvc_remote must not contain quotes, '#'"),
+    ("dvc_remote", "s3://bucket/a,b", "dvc_remote must not contain quotes, '#'"),
+    ("dvc_remote", "s3://bucket/\x1b[2J", "dvc_remote must not contain spaces or control characters"),
+    ("mlflow_tracking_uri", "https://mlflow.example.com/\x00", "must be one line of text"),
+    ("slipway_requirement", "slipway @ git+https://h/s.git\x7f", "must be one line of text"),
+    ("description", "two\u2028lines", "description must be one line of text"),
+]
+
+
+# Through copier's CLI as a user types them (copier prints a traceback above; ours is the last line).
+CLI_CASES = [
+    ("project_name", "", "project_name must not be empty"),
+    ("description", "one line\rthen a TOML key", "description must be one line of text"),
+    ("mlflow_tracking_uri", "postgresql://admin:secret@host/db", "must not hold credentials"),
 ]
 
 
 @pytest.mark.parametrize(("question", "value", "message"), BAD_ANSWERS)
 def test_bad_answer_is_refused_in_one_line(
+    template: Path, tmp_path: Path, question: str, value: str, message: str
+) -> None:
+    dest = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"^Validation error for question") as refused:
+        render_project(template, dest, tasks=False, **{question: value})
+    text = str(refused.value)
+    assert text.startswith(f"Validation error for question '{question}': "), text
+    assert message in text
+    assert "\n" not in text.strip()
+    assert "secret" not in text.split(": ", 1)[1]  # a refusal does not echo a password back
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(("question", "value", "message"), CLI_CASES)
+def test_cli_prints_the_refusal_last(
     template: Path, tmp_path: Path, question: str, value: str, message: str
 ) -> None:
     dest = tmp_path / "project"

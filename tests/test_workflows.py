@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,17 @@ from tests.conftest import ROOT, render_project
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 COMBINATIONS = list(itertools.product(PYTHONS, ["classification", "regression"]))
+# Answers that add steps: each cloud's OIDC login, and the kubernetes rollout restart.
+VARIANTS = {
+    "s3-kubernetes": {"dvc_remote": "s3://bucket/dvc", "deploy_target": "kubernetes"},
+    "gs": {"dvc_remote": "gs://bucket/dvc"},
+    "azure": {"dvc_remote": "azure://container/dvc"},
+}
+LOGIN_ACTIONS = {
+    "s3": "aws-actions/configure-aws-credentials",
+    "gs": "google-github-actions/auth",
+    "azure": "azure/login",
+}
 GENERATED = ("ci.yml", "train.yml", "deploy.yml", "monitor.yml")
 
 # The public contract of slipway's sessions: the only names a workflow may call.
@@ -54,16 +66,19 @@ QUOTED = r'"(?:[^"`\\$]|\$[A-Z_]+)*"'  # double-quoted text; only plain $VARS ex
 # Besides `uvx nox -s ...`, the only commands a generated workflow's `run:` may hold, one per line.
 ALLOWED_COMMANDS = {
     "git": re.compile(r"git (fetch|rev-parse|diff|log) [\w\s\"$/.^~:-]*"),
-    "dvc metrics diff": re.compile(rf"uvx --from '[\w<>=.,]+' dvc metrics diff --md \"\$[A-Z_]+\" {SUMMARY}"),
+    "dvc metrics diff": re.compile(rf"\.venv/bin/dvc metrics diff --md \"\$[A-Z_]+\" {SUMMARY}"),
     "gh issue create": re.compile(rf"gh issue create(?: --[a-z-]+ {QUOTED})+"),
     "echo/cat to the summary": re.compile(rf"(?:echo {QUOTED}|cat [\w./-]+) {SUMMARY}"),
-    "Google key file": re.compile(
-        r"umask 077"
-        r"|if \[ -n \"\$[A-Z_]+\" \]; then printf '%s' \"\$[A-Z_]+\" > \"\$RUNNER_TEMP/[\w.-]+\"; fi"
+    "kubeconfig file": re.compile(r"umask 077|printf '%s' \"\$[A-Z_]+\" > \"\$KUBECONFIG\""),
+    "kubectl rollout": re.compile(
+        r'kubectl rollout (?:restart|status) "deployment/\$DEPLOYMENT" --namespace "\$NAMESPACE"'
+        r"(?: --timeout \w+)?"
     ),
     "all-green": re.compile(r"exit 1"),
 }
-NOX = re.compile(r"uvx nox -s (?P<sessions>[a-z][a-z-]*(?: [a-z][a-z-]*)*)(?: -- (?P<args>.+))?")
+NOX = re.compile(
+    r'uvx nox@"\$NOX_VERSION" -s (?P<sessions>[a-z][a-z-]*(?: [a-z][a-z-]*)*)(?: -- (?P<args>.+))?'
+)
 # Arguments after `--`: flags and quoted variables, never code.
 NOX_ARG = re.compile(r'--[a-z-]+|"\$[A-Z_]+"|\$\{[A-Z_]+:\+--[a-z-]+ "\$[A-Z_]+"\}')
 PINNED_USES = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
@@ -173,10 +188,12 @@ def projects(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for python_version, ml_task in COMBINATIONS:
         dest = base / f"{python_version}-{ml_task}"
         render_project(template, dest, tasks=False, python_version=python_version, ml_task=ml_task)
+    for name, data in VARIANTS.items():
+        render_project(template, base / name, tasks=False, **data)
     return base
 
 
-@pytest.fixture(params=[f"{p}-{t}" for p, t in COMBINATIONS])
+@pytest.fixture(params=[f"{p}-{t}" for p, t in COMBINATIONS] + list(VARIANTS))
 def project(request: pytest.FixtureRequest, projects: Path) -> Path:
     """One rendered project per answer combination."""
     path: Path = projects / request.param
@@ -212,12 +229,12 @@ def test_zizmor_finds_nothing(project: Path) -> None:
 
 def test_schemas_and_actionlint_pass_every_combination(projects: Path, actionlint: str) -> None:
     workflows = sorted(projects.glob("*/.github/workflows/*.y*ml"))
-    assert len(workflows) == len(COMBINATIONS) * len(GENERATED)
+    assert len(workflows) == (len(COMBINATIONS) + len(VARIANTS)) * len(GENERATED)
     assert_schema_and_actionlint_clean(
         actionlint, workflows, f"{projects}/*/.github/workflows/*.{{yml,yaml}}"
     )
     dependabot = sorted(projects.glob("*/.github/dependabot.yml"))
-    assert len(dependabot) == len(COMBINATIONS)
+    assert len(dependabot) == len(COMBINATIONS) + len(VARIANTS)
     schema = check_jsonschema("vendor.dependabot", *dependabot)
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
@@ -278,6 +295,8 @@ def test_run_steps_only_call_documented_sessions(project: Path) -> None:
         'uvx nox -s monitor -- "$(cat batch)"',
         'echo "hi" > "$GITHUB_ENV"',
         'echo "$(id)" >> "$GITHUB_STEP_SUMMARY"',
+        "uvx nox -s deploy",  # nox at whatever version is newest
+        'uvx --from \'dvc>=3,<4\' dvc metrics diff --md "$BASE_SHA" >> "$GITHUB_STEP_SUMMARY"',
     ],
 )
 def test_run_check_rejects(script: str) -> None:
@@ -292,10 +311,14 @@ def test_security_rules(project: Path) -> None:
         assert "pull_request_target" not in workflow["on"], name
         for job_name, job in workflow["jobs"].items():
             assert "permissions" in job, f"{name}: job {job_name} must state its permissions"
-            assert "write" not in job["permissions"].values() or (name, job_name) == (
-                "monitor.yml",
-                "open-issue",
+            writes = {scope for scope, level in job["permissions"].items() if level == "write"}
+            logs_in = any(
+                step.get("uses", "").startswith(tuple(LOGIN_ACTIONS.values())) for step in job["steps"]
             )
+            allowed = {"id-token"} if logs_in else set()
+            if (name, job_name) == ("monitor.yml", "open-issue"):
+                allowed = {"issues"}
+            assert writes <= allowed, f"{name}: job {job_name} writes {writes}"
         for job_name, step in steps(workflow):
             if step.get("uses", "").startswith("actions/checkout@"):
                 options = step.get("with") or {}
@@ -391,6 +414,7 @@ def test_one_pin_per_action(template: Path) -> None:
     pins: dict[str, set[str]] = {}
     sources = [
         *(ROOT / "template" / ".github" / "workflows").iterdir(),
+        *(ROOT / "includes").iterdir(),
         *(ROOT / ".github" / "workflows").iterdir(),
     ]
     for path in sources:
@@ -430,3 +454,91 @@ def test_judges_can_fail(tmp_path: Path, actionlint: str) -> None:
     )
     schema = check_jsonschema("vendor.github-workflows", workflows / "bad.yml")
     assert schema.returncode == 1, schema.stdout
+
+
+# ---- pinned tools, cloud logins, rollout ---------------------------------------------------------
+
+
+def locked_version(package: str) -> str:
+    """The version of a package in this repository's uv.lock (which Dependabot moves)."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    return next(p["version"] for p in lock["package"] if p["name"] == package)
+
+
+def test_nox_and_uv_run_at_pinned_versions(project: Path) -> None:
+    """Every job runs the nox and uv named in the workflow's env, never the newest release; the nox
+    pin follows this repository's uv.lock, so Dependabot's update of it fails here until it moves."""
+    nox_versions, uv_versions = set(), set()
+    for name in GENERATED:
+        path = project / ".github" / "workflows" / name
+        workflow = load(path)
+        nox_versions.add(workflow["env"]["NOX_VERSION"])
+        uv_versions.add(workflow["env"]["UV_VERSION"])
+        for job, step in steps(workflow):
+            if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                assert step["with"]["version"] == "${{ env.UV_VERSION }}", f"{name}, job {job}"
+        assert not re.search(r"uvx nox(?!@)", path.read_text()), f"{name}: an unpinned `uvx nox`"
+    nox = locked_version("nox")
+    assert nox_versions == {nox}
+    (uv_version,) = uv_versions
+    assert re.fullmatch(r"\d+\.\d+\.\d+", uv_version), uv_version
+    assert f'"nox>={nox}"' in (project / "noxfile.py").read_text()
+
+
+def test_image_uses_the_pinned_uv(template: Path, tmp_path: Path) -> None:
+    project = render_project(template, tmp_path / "p", tasks=False, deploy_target="docker")
+    uv_version = load(project / ".github" / "workflows" / "deploy.yml")["env"]["UV_VERSION"]
+    assert f"COPY --from=ghcr.io/astral-sh/uv:{uv_version} " in (project / "Dockerfile").read_text()
+
+
+def cloud_of(project: Path) -> str:
+    remote = str(answers(project)["dvc_remote"])
+    return remote.split("://")[0] if "://" in remote else ""
+
+
+def test_cloud_login_follows_the_remote(project: Path) -> None:
+    """Jobs that pull data log in to the remote's cloud with OIDC first and static secrets second."""
+    cloud = cloud_of(project)
+    for name in ("train.yml", "deploy.yml", "monitor.yml"):
+        workflow = load(project / ".github" / "workflows" / name)
+        for job_name, job in workflow["jobs"].items():
+            if job_name == "open-issue":
+                continue
+            logins = [s for s in job["steps"] if s.get("uses", "").startswith(tuple(LOGIN_ACTIONS.values()))]
+            text = json.dumps(job)
+            if cloud not in LOGIN_ACTIONS:
+                assert not logins, f"{name}, job {job_name}"
+                assert "id-token" not in job["permissions"]
+                assert not re.search(r"AWS_|AZURE_|GOOGLE_|GCP_", text), f"{name}, job {job_name}"
+                continue
+            assert job["permissions"].get("id-token") == "write", f"{name}, job {job_name}"
+            assert len(logins) == 1
+            login = logins[0]
+            assert login["uses"].startswith(LOGIN_ACTIONS[cloud] + "@"), login
+            oidc = {
+                "s3": ("role-to-assume", "${{ vars.AWS_ROLE_ARN }}"),
+                "gs": ("workload_identity_provider", "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"),
+                "azure": ("client-id", "${{ vars.AZURE_CLIENT_ID }}"),
+            }[cloud]
+            assert login["with"][oidc[0]] == oidc[1]
+            index = job["steps"].index(login)
+            assert "run" in job["steps"][index + 1], "the login comes right before the step running DVC"
+
+
+def test_kubernetes_deploy_restarts_the_pods(project: Path) -> None:
+    """After deploy and rollback, the Deployment is restarted and its rollout awaited (kubernetes only)."""
+    deploy = load(project / ".github" / "workflows" / "deploy.yml")
+    kubernetes = answers(project)["deploy_target"] == "kubernetes"
+    for job_name in ("deploy", "rollback"):
+        job = deploy["jobs"][job_name]
+        restarts = [s for s in job["steps"] if "kubectl rollout restart" in s.get("run", "")]
+        if not kubernetes:
+            assert not restarts
+            continue
+        assert len(restarts) == 1
+        step = restarts[0]
+        assert job["steps"][-1] is step, "the restart follows the alias move"
+        assert step["if"] == "${{ vars.KUBE_NAMESPACE != '' }}"
+        manifest = yaml.safe_load((project / "deploy" / "k8s" / "deployment.yaml").read_text())
+        assert step["env"]["DEPLOYMENT"] == manifest["metadata"]["name"]
+        assert "kubectl rollout status" in step["run"]

@@ -14,7 +14,8 @@ import sys
 
 from slipway import __version__
 from slipway.errors import SlipwayError
-from slipway.stores import masked, store_failure
+from slipway.redact import redact
+from slipway.stores import store_failure
 
 # Modules that add subcommands, in --help order.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SlipwayError as exc:
-        print(f"slipway {args.command}: {masked(str(exc))}", file=sys.stderr)  # e.g. a store's URI
+        print(f"slipway {args.command}: {redact(str(exc))}", file=sys.stderr)  # e.g. a store's URI
         return 1
     except Exception as exc:  # only a tracking store slipway cannot use becomes a line; the rest is a bug
         line = store_failure(exc)

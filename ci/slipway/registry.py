@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError
+from slipway.redact import redact
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 T = TypeVar("T")
+
+# The package that provides each database driver module SQLAlchemy may ask for.
+DRIVERS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pymysql": "pymysql"}
 
 # Fail fast against a remote tracking server (MLflow's defaults retry for minutes).
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
@@ -50,9 +54,17 @@ def reaching(uri: str, action: str) -> Iterator[None]:
 
     try:
         yield
+    except ModuleNotFoundError as exc:  # the database driver a postgresql:// (or mysql://) store needs
+        package = DRIVERS.get(str(exc.name), str(exc.name))
+        raise SlipwayError(
+            redact(
+                f"{action} failed: tracking store {uri} needs the Python module {exc.name!r}:"
+                f" add {package!r} to the project's dependencies and run `uv sync`"
+            )
+        ) from None
     except (MlflowException, RequestException, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SlipwayError(f"{action} failed at tracking store {uri}: {first[:300]}") from None
+        raise SlipwayError(redact(f"{action} failed at tracking store {uri}: {first[:300]}")) from None
 
 
 class Registry:
@@ -62,7 +74,8 @@ class Registry:
         from mlflow import MlflowClient
 
         self.name, self.uri = name, uri
-        self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        with reaching(uri, "opening the registry"):  # MLflow opens the store here
+            self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
 
     def _call(self, action: str, func: Callable[[], T]) -> T:
         with reaching(self.uri, action):

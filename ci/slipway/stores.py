@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from slipway.redact import redact
+
 # The module SQLAlchemy imports for a URI scheme -> what to add to the project for it.
 DRIVERS = {
     "psycopg": "psycopg[binary]",  # postgresql:// and postgresql+psycopg:// (SQLAlchemy 2.1+)
@@ -40,15 +42,6 @@ DATABASE_DOWN = re.compile(
     r"connection refused|could not connect|connection failed|can't connect|could not translate host",
     re.IGNORECASE,
 )
-
-
-# scheme://user:password@ anywhere in a text (a URI, or an error message quoting one)
-CREDENTIALS = re.compile(r"\b([a-zA-Z][\w+.-]*://[^/@:\s]*):[^/@\s]*@")
-
-
-def masked(text: str) -> str:
-    """The text with the password of every URI in it replaced by ***, so it can be printed."""
-    return CREDENTIALS.sub(r"\1:***@", text)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -87,12 +80,12 @@ def store_failure(exc: BaseException) -> str | None:
         root = (getattr(link, "name", None) or "").split(".")[0]
         if isinstance(link, ModuleNotFoundError) and root in DRIVERS:
             return (
-                f"tracking store {masked(current_uri())} needs the database driver {root!r}, which the"
+                f"tracking store {redact(current_uri())} needs the database driver {root!r}, which the"
                 f" project lacks: add it (`uv add '{DRIVERS[root]}'`) and run again"
             )
     if any(_unreachable(link) for link in chain):
         return (
-            f"cannot reach tracking store {masked(current_uri())}: start the server, or set"
+            f"cannot reach tracking store {redact(current_uri())}: start the server, or set"
             " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up"
         )
     return None

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from slipway.hooks import report
+from slipway.redact import redact
 
 ALLOW = "slipway: allow-tracking-uri"
 URI_SETTERS = frozenset({"set_tracking_uri", "set_registry_uri"})
@@ -60,10 +61,6 @@ def _name(node: ast.expr) -> str | None:
     return None
 
 
-def _mask(text: str) -> str:
-    return CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text)
-
-
 def _ast_findings(tree: ast.AST) -> Iterator[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -71,27 +68,28 @@ def _ast_findings(tree: ast.AST) -> Iterator[tuple[int, str]]:
             if func in URI_SETTERS:
                 args = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "uri")]
                 for uri in filter(None, map(_literal, args)):
-                    yield node.lineno, f"hard-coded MLflow URI in {func}({_mask(uri)!r})"
+                    yield node.lineno, f"hard-coded MLflow URI in {func}({redact(uri)!r})"
             elif func == "MlflowClient":
                 for kw in node.keywords:
                     value = _literal(kw.value)
                     if kw.arg in URI_KEYWORDS and value is not None:
-                        yield node.lineno, f"hard-coded MLflow URI in MlflowClient({kw.arg}={_mask(value)!r})"
+                        literal = f"{kw.arg}={redact(value)!r}"
+                        yield node.lineno, f"hard-coded MLflow URI in MlflowClient({literal})"
             elif func == "setdefault" and len(node.args) >= 2:
                 key, value = _literal(node.args[0]), _literal(node.args[1])
                 if key in ENV_NAMES and value is not None:
-                    yield node.lineno, f"hard-coded {key} default {_mask(value)!r}"
+                    yield node.lineno, f"hard-coded {key} default {redact(value)!r}"
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = _literal(node.value)
             for target in targets:
                 if value is not None and _name(target) in ENV_NAMES:
-                    yield node.lineno, f"hard-coded {_name(target)} = {_mask(value)!r}"
+                    yield node.lineno, f"hard-coded {_name(target)} = {redact(value)!r}"
         elif isinstance(node, ast.Dict):
             for key_node, value_node in zip(node.keys, node.values, strict=True):
                 key, value = _literal(key_node), _literal(value_node)
                 if key in ENV_NAMES and value is not None:
-                    yield value_node.lineno, f"hard-coded {key}: {_mask(value)!r}"
+                    yield value_node.lineno, f"hard-coded {key}: {redact(value)!r}"
 
 
 def _findings(source: str) -> Iterator[tuple[int, str]]:
@@ -104,7 +102,7 @@ def _findings(source: str) -> Iterator[tuple[int, str]]:
         pairs = list(_ast_findings(tree))
     except SyntaxError:
         pairs = [
-            (number, f"hard-coded MLflow URI: {_mask(line.strip())}")
+            (number, f"hard-coded MLflow URI: {redact(line.strip())}")
             for number, line in enumerate(lines, 1)
             if any(p.search(line) for p in TEXT_PATTERNS)
         ]
@@ -113,7 +111,7 @@ def _findings(source: str) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(lines, 1):
         for match in CREDENTIALS.finditer(line):
             found.setdefault(number, []).append(
-                f"credentials in URI {_mask(match.group(0))!r} — move them to an environment variable"
+                f"credentials in URI {redact(match.group(0))!r} — move them to an environment variable"
                 " or a secret store, and rotate the password: it is in the file now"
             )
     for number in sorted(found):
