@@ -65,7 +65,7 @@ def _champion_scores(
     import mlflow
     import numpy as np
 
-    from slipway.registry import CHAMPION, reaching
+    from slipway.registry import CHAMPION
 
     if not tables.complete:
         result.prediction_note = "the batch lacks features or has values of the wrong type"
@@ -76,8 +76,7 @@ def _champion_scores(
     uri = f"models:/{project.config.model_name}/{champion.version}"
     expected = (len(contract.labels),) if contract.is_classification else ()
     mlflow.set_tracking_uri(project.tracking_uri)  # the project's store, also outside nox
-    with reaching(project.tracking_uri, f"loading {uri}"):
-        model = project.api.load_model(uri)
+    model = project.load_model(uri, f"{CHAMPION} version {champion.version}")
     try:
         scores = tuple(
             np.asarray(project.api.predict_scores(model, table, contract), dtype=float)
@@ -110,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     reference = read_table(project.root / config.reference)
     batch = read_table(Path(args.batch))
     champion = project.registry().alias(CHAMPION)
+    if champion is not None:
+        project.ours(champion)  # a foreign champion is refused before its contract is read
     contract, source = _contract(project, champion)
     tables = typed_tables(reference, batch, contract, config.reference)
     result = check.compare(tables, contract, config)

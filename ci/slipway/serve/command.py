@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from slipway.errors import SlipwayError
+from slipway.registry import CHAMPION
 from slipway.serve.app import MAX_BODY_BYTES
 
 LOOPBACK = "127.0.0.1"
@@ -33,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     from slipway.serve.app import create_app
     from slipway.serve.model import load_champion
 
-    served = load_champion(Path(), max_rows=args.max_rows)
+    served = load_champion(Path(), alias=args.alias, max_rows=args.max_rows)
     app = create_app(served, max_body=args.max_body)
     print(
         f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}",
@@ -128,28 +129,26 @@ def check_answers(base: str, example: dict[str, Any], version: str) -> list[str]
 
 
 def smoke(args: argparse.Namespace) -> int:
-    port = args.port or free_port()
+    smoke_alias(args.alias, port=args.port, timeout=args.timeout)
+    return 0
+
+
+def smoke_alias(alias: str = CHAMPION, *, port: int = 0, timeout: float = 120.0) -> str:
+    """Serve the version `alias` points at, check two answers, stop; returns the version tested."""
+    port = port or free_port()
     base = f"http://{LOOPBACK}:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "slipway.cli",
-        "serve",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-    ]
+    command = [sys.executable, "-m", "slipway.cli", "serve", "--host", LOOPBACK, "--port", str(port)]
+    command += ["--alias", alias]
     process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        ready = wait_ready(process, base, args.timeout)
+        ready = wait_ready(process, base, timeout)
         model = ready["model"]
         example = fetch_example(model["name"], model["version"])
         seen = check_answers(base, example, str(model["version"]))
     finally:
         stop(process)
     print(f"smoke: {model['name']} version {model['version']} served on {base}: " + "; ".join(seen))
-    return 0
+    return str(model["version"])
 
 
 def fetch_example(name: str, version: str) -> dict[str, Any]:
@@ -172,10 +171,12 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
     parser.add_argument("--max-rows", type=int, default=10_000, help="largest batch accepted, in rows")
     parser.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest request body, in bytes")
+    parser.add_argument("--alias", default=CHAMPION, help="the registry alias to serve (default champion)")
     parser.set_defaults(handler=serve)
     check = subparsers.add_parser(
         "smoke", help="start the server for the champion, check two answers, stop it"
     )
     check.add_argument("--port", type=int, default=0, help="port to use (default: a free one)")
     check.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
+    check.add_argument("--alias", default=CHAMPION, help="the registry alias to test (default champion)")
     check.set_defaults(handler=smoke)

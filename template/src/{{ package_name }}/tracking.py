@@ -17,13 +17,17 @@ from typing import Any, TypedDict
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from slipway.config import load_project
 from slipway.contract import Contract
 from slipway.contract.schema import METADATA_KEY, to_dict
+from slipway.model_file import load_model as load_safely
+from slipway.registry import PROJECT_TAG
 
 from .params import Params
 
 # What skops (MLflow's safe format) may rebuild besides scikit-learn's own estimators: the forest's
-# trees and the dtypes the encoder keeps. The project's own list, logged with each model.
+# trees and the dtypes the encoder keeps. The project's own list: slipway loads every model with it
+# (never with the list logged inside a model, which whoever wrote the model chose).
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
 # Listed, not inferred: inference re-imports the model and costs seconds per run.
 SERVING_PACKAGES = ["scikit-learn", "numpy", "pandas", "skops"]
@@ -39,9 +43,19 @@ def _git(*args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+def project_id() -> str:
+    """`[tool.slipway] project_id` from the pyproject.toml beside src/ (else the working directory's)."""
+    for pyproject in (Path(__file__).resolve().parents[2] / "pyproject.toml", Path("pyproject.toml")):
+        if pyproject.is_file():
+            return load_project(pyproject).project_id
+    return ""
+
+
 def lineage_tags(params: Params, inputs: list[Path]) -> dict[str, str]:
-    """Git commit and dirty flag, the MD5 of each input (as DVC computes it), the params hash."""
+    """Git commit and dirty flag, the MD5 of each input (as DVC computes it), the params hash, and
+    the project's id ([tool.slipway] project_id), which the gates check before trusting a model."""
     tags = {
+        PROJECT_TAG: project_id(),
         "git_commit": _git("rev-parse", "HEAD") or "none",
         "git_dirty": str(bool(_git("status", "--porcelain", "--untracked-files=no"))).lower(),
         "params_hash": hashlib.sha256(repr(asdict(params)).encode()).hexdigest()[:16],
@@ -75,13 +89,15 @@ def log_training(
             pip_requirements=[f"{name}=={version(name)}" for name in SERVING_PACKAGES],
             skops_trusted_types=TRUSTED_TYPES,
             metadata={METADATA_KEY: to_dict(contract)},  # the server's input types
+            validate_serving_input=False,  # it would load the model back, which MLflow may not here
         )
     return {"run_id": run.info.run_id, "model_uri": info.model_uri}
 
 
 def load_model(model_uri: str) -> Any:
-    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as gates load it."""
-    return mlflow.sklearn.load_model(model_uri)  # skops, with the trusted types logged beside it
+    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load it:
+    skops only, with this project's TRUSTED_TYPES."""
+    return load_safely(model_uri, TRUSTED_TYPES)
 
 
 def log_evaluation(record: TrainingRecord, metrics: dict[str, float], plots: Path) -> None:
