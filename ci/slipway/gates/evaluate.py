@@ -256,14 +256,30 @@ def register(
     """
     current = registry.alias(CHALLENGER)
     if current is not None and current.run_id == run_id:
-        record_pass(registry, project, current, champion)
-        return current
+        version = current
+    else:
+        tags = gate_tags(registry, project, run_id, metrics, verdict, champion)
+        version = registry.register(model_uri, run_id, tags)
+    write_evidence(registry, project, version, champion)
+    move_challenger(registry, version, champion.version if champion else None)
+    return version
+
+
+def gate_tags(
+    registry: Registry,
+    project: Project,
+    run_id: str,
+    metrics: dict[str, float],
+    verdict: Verdict,
+    champion: Version | None,
+) -> dict[str, str]:
+    """The tags a passing version is registered with: verdict, gate details, lineage, the project."""
     lineage = {
         k: v
         for k, v in registry.run_tags(run_id).items()
         if k.startswith(("git_", "data_md5.", "params_hash"))
     }
-    tags = {
+    return {
         VERDICT_TAG: "pass",
         "slipway.gate": json.dumps(
             {
@@ -277,33 +293,34 @@ def register(
             sort_keys=True,
         ),
         **lineage,
-        PROJECT_TAG: project.config.project_id,
+        PROJECT_TAG: project.project_id,
     }
-    version = registry.register(model_uri, run_id, tags)
-    record_pass(registry, project, version, champion)
-    return version
 
 
-def record_pass(registry: Registry, project: Project, version: Version, champion: Version | None) -> None:
-    """Write the evaluation record of a passing version, then make it challenger under the lock."""
-    compared = champion.version if champion else None
+def write_evidence(registry: Registry, project: Project, version: Version, champion: Version | None) -> None:
+    """The evaluation record of a passing version, bound to its run (`slipway.gates.evidence`)."""
     evidence.write(
         registry,
         evidence.Evaluation(
-            project=project.config.project_id,
+            project=project.project_id,
             run_id=version.run_id,
             version=version.version,
             source=version.source,
-            champion=compared,
+            champion=champion.version if champion else None,
             settings=evidence.settings_digest(project.gates),
         ),
     )
+
+
+def move_challenger(registry: Registry, version: Version, compared: str | None) -> None:
+    """Point `challenger` at the version, under the lock, only while the champion is the one it beat."""
     with registry_lock(registry, "evaluate"):
         now = registry.alias(CHAMPION)
         if (now.version if now else None) != compared:
             raise SlipwayError(
-                f"champion moved during evaluate (compared against version {compared},"
-                f" now {now.version if now else 'none'}): re-run `nox -s evaluate`"
+                f"champion moved during evaluate (version {version.version} was compared against"
+                f" {compared or 'no champion'}, champion is now {now.version if now else 'none'}):"
+                " re-run `nox -s evaluate`"
             )
         registry.set_alias(CHALLENGER, version.version)
 

@@ -8,7 +8,10 @@ default is `sqlite:///mlflow.db` in the project root, where DVC runs every stage
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
@@ -29,6 +32,7 @@ from .params import Params
 # trees and the dtypes the encoder keeps. The project's own list: slipway loads every model with it
 # (never with the list logged inside a model, which whoever wrote the model chose).
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+PICKLE_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
 # Listed, not inferred: inference re-imports the model and costs seconds per run.
 SERVING_PACKAGES = ["scikit-learn", "numpy", "pandas", "skops"]
 
@@ -44,8 +48,9 @@ def _git(*args: str) -> str:
 
 
 def project_id() -> str:
-    """`[tool.slipway] project_id` from the pyproject.toml beside src/ (else the working directory's)."""
-    for pyproject in (Path(__file__).resolve().parents[2] / "pyproject.toml", Path("pyproject.toml")):
+    """`[tool.slipway] project_id` of the pyproject.toml beside src/ (else the working directory's)."""
+    beside_src = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    for pyproject in (beside_src, Path("pyproject.toml")):
         if pyproject.is_file():
             return load_project(pyproject).project_id
     return ""
@@ -74,11 +79,26 @@ def flat_params(params: Params) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def own_model_loadable() -> Iterator[None]:
+    """Let MLflow load back the model this process just fitted (it checks the input example so).
+    Everywhere else MLFLOW_ALLOW_PICKLE_DESERIALIZATION stays false: slipway loads models itself."""
+    before = os.environ.get(PICKLE_FLAG)
+    os.environ[PICKLE_FLAG] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PICKLE_FLAG]
+        else:
+            os.environ[PICKLE_FLAG] = before
+
+
 def log_training(
     model: Any, features: pd.DataFrame, params: Params, contract: Contract, inputs: list[Path]
 ) -> TrainingRecord:
     """Open the pipeline's run, log params, lineage and the model with its contract."""
-    with mlflow.start_run() as run:
+    with mlflow.start_run() as run, own_model_loadable():
         mlflow.log_params(flat_params(params))
         mlflow.set_tags({**lineage_tags(params, inputs), "task": contract.task})
         info = mlflow.sklearn.log_model(
@@ -89,14 +109,13 @@ def log_training(
             pip_requirements=[f"{name}=={version(name)}" for name in SERVING_PACKAGES],
             skops_trusted_types=TRUSTED_TYPES,
             metadata={METADATA_KEY: to_dict(contract)},  # the server's input types
-            validate_serving_input=False,  # it would load the model back, which MLflow may not here
         )
     return {"run_id": run.info.run_id, "model_uri": info.model_uri}
 
 
 def load_model(model_uri: str) -> Any:
-    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load it:
-    skops only, with this project's TRUSTED_TYPES."""
+    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load
+    it: skops only, with this project's TRUSTED_TYPES."""
     return load_safely(model_uri, TRUSTED_TYPES)
 
 

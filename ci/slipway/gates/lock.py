@@ -1,0 +1,110 @@
+"""A registry-wide lock for alias moves: MLflow aliases have no compare-and-set, so moves take turns.
+
+The lock is a registered model named `<model>.slipway-lock`: creating it is atomic in every store
+(the name is unique in SQLite, PostgreSQL and behind a tracking server), so whoever creates it holds
+it. Others poll until a bounded timeout, then fail in one line naming the holder. A lock older than
+`STALE_AFTER` (its holder died) is taken over by renaming it to a name derived from its own token,
+which only one waiter can do.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from slipway.errors import SlipwayError
+from slipway.registry import Registry, reaching
+
+SUFFIX = ".slipway-lock"
+HOLDER_TAG = "slipway.lock.holder"
+TOKEN_TAG = "slipway.lock.token"
+WAIT = float(os.environ.get("SLIPWAY_LOCK_WAIT", "60"))  # seconds a move waits for another to finish
+STALE_AFTER = 600.0  # seconds after which a lock is presumed abandoned (a move takes seconds)
+
+
+def lock_name(registry: Registry) -> str:
+    return registry.name + SUFFIX
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "error_code", "")) + " " + str(exc)
+
+
+def _try_create(registry: Registry, name: str, tags: dict[str, str]) -> bool:
+    """True when this call created the lock; False when it exists (or the store was busy)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        registry.client.create_registered_model(name, tags=tags)
+        return True
+    except MlflowException as exc:
+        text = _error_code(exc)
+        if "RESOURCE_ALREADY_EXISTS" in text or "already exists" in text or "locked" in text:
+            return False
+        raise
+
+
+def _current(registry: Registry, name: str) -> Any | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return registry.client.get_registered_model(name)
+    except MlflowException as exc:
+        if "RESOURCE_DOES_NOT_EXIST" in _error_code(exc) or "not found" in str(exc).lower():
+            return None
+        raise
+
+
+def _take_over(registry: Registry, name: str, lock: Any) -> None:
+    """Move a stale lock aside to a name only it maps to: of several waiters, one rename succeeds."""
+    token = dict(lock.tags).get(TOKEN_TAG) or str(lock.creation_timestamp)
+    try:
+        registry.client.rename_registered_model(name, f"{name}.stale-{token}")
+    except Exception:
+        return
+
+
+def _held_line(name: str, lock: Any, age: float) -> str:
+    holder = dict(lock.tags).get(HOLDER_TAG, "an unknown process")
+    since = datetime.fromtimestamp(lock.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        f"the registry is locked by {holder} since {since} UTC ({age:.0f} s ago): retry when it is done;"
+        f" if that process died, delete registered model {name!r} (taken over anyway after {STALE_AFTER:g} s)"
+    )
+
+
+@contextmanager
+def registry_lock(registry: Registry, action: str, *, wait: float = WAIT) -> Iterator[None]:
+    """Hold the model's registry lock for the duration of a read-check-move sequence."""
+    from slipway.gates.record import actor
+
+    name = lock_name(registry)
+    token = uuid.uuid4().hex
+    holder = f"`slipway {action}` by {actor()} on {socket.gethostname()} (pid {os.getpid()})"
+    deadline = time.monotonic() + wait
+    with reaching(registry.uri, "taking the registry lock"):
+        while not _try_create(registry, name, {HOLDER_TAG: holder, TOKEN_TAG: token}):
+            lock = _current(registry, name)
+            if lock is None:
+                continue  # released between our attempt and the read
+            age = time.time() - lock.creation_timestamp / 1000
+            if age > STALE_AFTER:
+                _take_over(registry, name, lock)
+                continue
+            if time.monotonic() > deadline:
+                raise SlipwayError(_held_line(name, lock, age))
+            time.sleep(0.1 + random.random() * 0.3)
+    try:
+        yield
+    finally:
+        with reaching(registry.uri, "releasing the registry lock"):
+            lock = _current(registry, name)
+            if lock is not None and dict(lock.tags).get(TOKEN_TAG) == token:
+                registry.client.delete_registered_model(name)
