@@ -32,6 +32,12 @@ def _project() -> Any:
     return Project.load()
 
 
+def enter(root: str) -> None:
+    """Work in another project: its directory, and its store (mlflow.set_tracking_uri sets the env)."""
+    os.chdir(root)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 def train(kind: str, project_id: str, candidate: bool = False, marker: str = "") -> dict[str, str]:
     """Fit and log a model in a run tagged with `project_id`; optionally make it the candidate."""
     import mlflow
@@ -166,32 +172,50 @@ def setup_race() -> dict[str, str]:
     return {"challenger": challenger, "other": other}
 
 
-def race(go: str, *argv: str) -> None:
-    """Import everything, wait for the start signal, then run `slipway ARGV` (exits with its code)."""
-    import mlflow  # noqa: F401 - paid before the start signal, so the racers overlap
-    import sklearn  # noqa: F401
-    from slipway import cli
-    from slipway.gates import deploy, evaluate, lock  # noqa: F401
-
-    while not Path(go).exists():
-        time.sleep(0.01)
-    sys.exit(cli.main(list(argv)))
+def setup_races(*roots: str) -> list[dict[str, str]]:
+    """`setup_race` in each project directory (one store each), from this one process."""
+    found = []
+    for root in roots:
+        enter(root)
+        found.append(setup_race())
+    return found
 
 
-def move_challenger(go: str, version: str, compared: str | None) -> None:
-    """Evaluate's last step for another branch's version, started with the racers."""
+def states(*roots: str) -> list[dict[str, Any]]:
+    found = []
+    for root in roots:
+        enter(root)
+        found.append(state())
+    return found
+
+
+def race(role: str, *roots: str) -> list[dict[str, Any]]:
+    """One racer through every trial: in each project, open the store, say ready, wait for `go`, then
+    `slipway deploy` (role "deploy") or move challenger to 3 as another branch's evaluate would
+    (role "move", 1.5 s later per trial number, so the trials see different interleavings)."""
+    import sklearn  # noqa: F401 - paid before the start signal, so the racers overlap
     from slipway.errors import SlipwayError
-    from slipway.gates.evaluate import move_challenger as move
+    from slipway.gates import deploy, lock  # noqa: F401
+    from slipway.gates.evaluate import move_challenger
 
-    registry = _project().registry()
-    while not Path(go).exists():
-        time.sleep(0.01)
-    try:
-        move(registry, registry.get(version), compared)
-    except SlipwayError as exc:
-        print(f"refused: {exc}")
-        sys.exit(1)
-    print(f"challenger: {version}")
+    results = []
+    for trial, root in enumerate(roots):
+        enter(root)
+        registry = _project().registry()
+        registry.alias("champion")  # MLflow keeps the opened store for the move to come
+        Path(f"go.ready.{os.getpid()}").touch()
+        while not Path("go").exists():
+            time.sleep(0.01)
+        if role == "deploy":
+            results.append(slipway("deploy"))
+            continue
+        time.sleep(1.5 * trial)
+        try:
+            move_challenger(registry, registry.get("3"), "1")
+            results.append({"code": 0, "out": "challenger: 3", "err": ""})
+        except SlipwayError as exc:
+            results.append({"code": 1, "out": "", "err": f"refused: {exc}"})
+    return results
 
 
 def slipway(*argv: str) -> dict[str, Any]:

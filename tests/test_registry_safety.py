@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -248,48 +249,53 @@ def test_deploy_and_rollback_need_an_evaluation_record_consistent_with_the_run(p
 RACERS, TRIALS = 4, 3
 
 
-@pytest.mark.parametrize("trial", range(TRIALS))
 def test_concurrent_deploys_promote_once_and_a_newer_challenger_survives(
-    trial: int, project: Project, python: tuple[str, dict[str, str]]
+    project: Project, python: tuple[str, dict[str, str]], empty_store: Path
 ) -> None:
-    """4 deploys of challenger 2 and another branch's evaluate moving challenger to 3, all at once.
-
-    Both 2 and 3 were gated against champion 1: whichever moves first wins, the other is refused in
-    one line; deploy promotes exactly once, with `previous` 1, and never removes challenger 3.
-    """
+    """Per trial: 4 deploys of challenger 2 at once, and another branch's evaluate moving challenger
+    to 3 (0, 1.5 or 3 s later). Both were gated against champion 1: whichever moves first wins, the
+    other is refused in one line; deploy promotes exactly once, with `previous` 1, and never removes
+    challenger 3. Each trial has its own store; the racing processes go through all trials."""
     root, drive = project
-    versions = drive(["race", "setup_race", []])["race"]
+    roots = [root.parent / f"trial{n}" for n in range(TRIALS)]
+    for where in roots:
+        shutil.copyfile(empty_store, make_project(where) / "mlflow.db")
+    drive(["setups", "setup_races", [str(where) for where in roots]])
     exe, base = python
     env = {**base, "PYTHONPATH": str(root / "src")}
-    go = root / "go"
-    commands = [[exe, str(DRIVER), "race", json.dumps([str(go), "deploy"])] for _ in range(RACERS)]
-    commands.append([exe, str(DRIVER), "move_challenger", json.dumps([str(go), versions["other"], "1"])])
-    processes = [
-        subprocess.Popen(
-            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for command in commands
+    pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    roles = ["deploy"] * RACERS + ["move"]
+    racers = [
+        subprocess.Popen([exe, str(DRIVER), "race", json.dumps([role, *map(str, roots)])], env=env, **pipes)
+        for role in roles
     ]
-    go.touch()
-    outputs = [process.communicate(timeout=300) for process in processes]
-    codes = [process.returncode for process in processes]
-    *racers, mover = [(code, out + err) for code, (out, err) in zip(codes, outputs, strict=True)]
-    state = drive(["state", "state", []])["state"]
-    promotions = [e for e in state["events"] if e[0] == "promote" and e[1] == versions["challenger"]]
-    summary = f"trial {trial}: exit codes {codes}, aliases {state['aliases']}, promotions {promotions}"
-    print(summary, file=sys.stderr)
-    assert all("Traceback" not in text for _, text in [*racers, mover]), [text for _, text in racers]
-    if mover[0] == 0:  # the other branch moved first: no deploy may promote or touch its challenger
-        assert state["aliases"] == {"champion": "1", "challenger": versions["other"]}, summary
-        assert promotions == [], summary
-        assert all(code == 1 and "no passing challenger for this candidate" in text for code, text in racers)
-    else:
-        assert "champion moved during evaluate" in mover[1], summary
-        assert state["aliases"] == {"champion": versions["challenger"]}, summary
-        assert promotions == [["promote", versions["challenger"], "1"]], summary
-        assert all(code == 0 for code, _ in racers), summary
-        said = sorted("is now champion" in text for _, text in racers)
-        assert said == [False] * (RACERS - 1) + [True], summary  # the others: "already champion"
+    for where in roots:  # each trial starts when every racer has opened its store
+        deadline = time.monotonic() + 240
+        while len(list(where.glob("go.ready.*"))) < len(racers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (where / "go").touch()
+    outputs = [racer.communicate(timeout=300) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0] * len(racers), [err[-2000:] for _, err in outputs]
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    states = drive(["states", "states", [str(where) for where in roots]])["states"]
+    for trial, state in enumerate(states):
+        *deploys, mover = [by_racer[trial] for by_racer in results]
+        promotions = [e for e in state["events"] if e[0] == "promote" and e[1] == "2"]
+        codes = [result["code"] for result in [*deploys, mover]]
+        summary = f"trial {trial}: exit codes {codes}, aliases {state['aliases']}, promotions {promotions}"
+        print(summary, file=sys.stderr)
+        assert all("Traceback" not in r["err"] for r in [*deploys, mover]), summary
+        if mover["code"] == 0:  # the other branch moved first: no deploy may promote or touch its challenger
+            assert state["aliases"] == {"champion": "1", "challenger": "3"}, summary
+            assert promotions == [], summary
+            assert all("no passing challenger for this candidate" in refusal(r) for r in deploys), summary
+        else:
+            assert "champion moved during evaluate" in mover["err"], summary
+            assert state["aliases"] == {"champion": "2"}, summary
+            assert promotions == [["promote", "2", "1"]], summary
+            assert all(r["code"] == 0 for r in deploys), summary
+            said = sorted("is now champion" in r["out"] for r in deploys)
+            assert said == [False] * (RACERS - 1) + [True], summary  # the others: "already champion"
 
 
 # ---- section 7: smoke-test the challenger before the move -----------------------------------------
@@ -301,11 +307,11 @@ def test_a_failing_smoke_test_leaves_the_champion_unchanged(project: Project) ->
         ["first", "train", ["logistic", OURS, True]],
         ["_", "passed", ["$first.run_id", "$first.model_uri"]],
         ["deployed", "slipway", ["deploy"]],
-        ["bare", "train", ["bare", OURS, True]],  # logged without an input example: nothing to send
+        ["bare", "train", ["bare", OURS, True]],  # no input example, no signature: it cannot be served
         ["challenger", "passed", ["$bare.run_id", "$bare.model_uri"]],
         ["smoked", "slipway", ["deploy", "--smoke"]],
         ["state", "state", []],
     )
     assert seen["deployed"]["code"] == 0, seen["deployed"]
-    assert refusal(seen["smoked"]).startswith("downloading models:/mini/2/serving_input_example.json failed")
+    assert refusal(seen["smoked"]) == "the server exited with code 1 before it was ready"
     assert seen["state"]["aliases"] == {"champion": "1", "challenger": "2"}
