@@ -172,20 +172,12 @@ def setup_race() -> dict[str, str]:
     return {"challenger": challenger, "other": other}
 
 
-def setup_races(*roots: str) -> list[dict[str, str]]:
-    """`setup_race` in each project directory (one store each), from this one process."""
+def in_each(step: str, *roots: str) -> list[Any]:
+    """A step in each project directory (one store each), from this one process."""
     found = []
     for root in roots:
         enter(root)
-        found.append(setup_race())
-    return found
-
-
-def states(*roots: str) -> list[dict[str, Any]]:
-    found = []
-    for root in roots:
-        enter(root)
-        found.append(state())
+        found.append(globals()[step]())
     return found
 
 

@@ -260,7 +260,7 @@ def test_concurrent_deploys_promote_once_and_a_newer_challenger_survives(
     roots = [root.parent / f"trial{n}" for n in range(TRIALS)]
     for where in roots:
         shutil.copyfile(empty_store, make_project(where) / "mlflow.db")
-    drive(["setups", "setup_races", [str(where) for where in roots]])
+    drive(["setups", "in_each", ["setup_race", *map(str, roots)]])
     exe, base = python
     env = {**base, "PYTHONPATH": str(root / "src")}
     pipes: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
@@ -277,7 +277,7 @@ def test_concurrent_deploys_promote_once_and_a_newer_challenger_survives(
     outputs = [racer.communicate(timeout=300) for racer in racers]
     assert [racer.returncode for racer in racers] == [0] * len(racers), [err[-2000:] for _, err in outputs]
     results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
-    states = drive(["states", "states", [str(where) for where in roots]])["states"]
+    states = drive(["states", "in_each", ["state", *map(str, roots)]])["states"]
     for trial, state in enumerate(states):
         *deploys, mover = [by_racer[trial] for by_racer in results]
         promotions = [e for e in state["events"] if e[0] == "promote" and e[1] == "2"]
