@@ -210,6 +210,18 @@ def race(role: str, *roots: str) -> list[dict[str, Any]]:
     return results
 
 
+def plant_lock(holder: str) -> None:
+    """The lock as a killed deploy leaves it."""
+    from slipway.gates.lock import HOLDER_TAG, TOKEN_TAG, lock_name
+
+    registry = _project().registry()
+    registry.client.create_registered_model(lock_name(registry), tags={HOLDER_TAG: holder, TOKEN_TAG: "t1"})
+
+
+def setenv(name: str, value: str) -> None:
+    os.environ[name] = value
+
+
 def slipway(*argv: str) -> dict[str, Any]:
     """`slipway ARGV` in this process: its exit code and output; an escaping exception is a traceback."""
     import contextlib

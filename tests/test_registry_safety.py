@@ -9,12 +9,15 @@ the run; concurrent deploys promote once; a failing smoke test moves nothing.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from slipway.config import load_project
 from slipway.contract import ColumnSpec, Contract, TargetSpec
 from slipway.contract.schema import dump_contract
 
+ROOT = Path(__file__).resolve().parents[1]
 DRIVER = Path(__file__).with_name("registry_driver.py")
 OURS = "proj-ours"
 API = """
@@ -298,6 +303,28 @@ def test_concurrent_deploys_promote_once_and_a_newer_challenger_survives(
             assert said == [False] * (RACERS - 1) + [True], summary  # the others: "already champion"
 
 
+def test_a_held_lock_names_its_holder_and_a_stale_one_is_taken_over(project: Project) -> None:
+    _, drive = project
+    seen = drive(
+        ["first", "train", ["logistic", OURS, True]],
+        ["_", "passed", ["$first.run_id", "$first.model_uri"]],
+        ["_", "plant_lock", ["`slipway deploy` by ci on runner-7 (pid 42)"]],
+        ["_", "setenv", ["SLIPWAY_LOCK_WAIT", "1"]],
+        ["held", "slipway", ["deploy"]],
+        ["_", "setenv", ["SLIPWAY_LOCK_STALE", "0"]],
+        ["stale", "slipway", ["deploy"]],
+        ["state", "state", []],
+    )
+    line = refusal(seen["held"])
+    assert line.startswith("the registry is locked by `slipway deploy` by ci on runner-7 (pid 42) since ")
+    assert line.endswith(
+        "retry when it is done; if that process died, delete registered model 'mini.slipway-lock'"
+        " (taken over anyway after 600 s)"
+    )
+    assert seen["stale"]["code"] == 0, seen["stale"]
+    assert seen["state"]["aliases"] == {"champion": "1"}
+
+
 # ---- section 7: smoke-test the challenger before the move -----------------------------------------
 
 
@@ -315,3 +342,30 @@ def test_a_failing_smoke_test_leaves_the_champion_unchanged(project: Project) ->
     assert seen["deployed"]["code"] == 0, seen["deployed"]
     assert refusal(seen["smoked"]) == "the server exited with code 1 before it was ready"
     assert seen["state"]["aliases"] == {"champion": "1", "challenger": "2"}
+
+
+# ---- the project's identity is written once --------------------------------------------------------
+
+
+def test_project_id_is_written_once_under_tool_slipway(tmp_path: Path) -> None:
+    """The copy task and migration 0.3.0: a UUID after `package`, kept on every later run."""
+    spec = importlib.util.spec_from_file_location(
+        "project_id", ROOT / "hooks" / "migrations" / "project_id.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"\n\n[tool.slipway]\npackage = "x"  # the package\ncoverage_floor = 80\n'
+    )
+    assert module.ensure_project_id(pyproject)
+    first = pyproject.read_text()
+    assert not module.ensure_project_id(pyproject)
+    assert pyproject.read_text() == first
+    lines = first.splitlines()
+    assert re.fullmatch(
+        r'project_id = "[0-9a-f-]{36}"  # .*', lines[lines.index('package = "x"  # the package') + 1]
+    )
+    assert load_project(pyproject).project_id == tomllib.loads(first)["tool"]["slipway"]["project_id"]

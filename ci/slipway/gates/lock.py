@@ -25,8 +25,17 @@ from slipway.registry import Registry, reaching
 SUFFIX = ".slipway-lock"
 HOLDER_TAG = "slipway.lock.holder"
 TOKEN_TAG = "slipway.lock.token"
-WAIT = float(os.environ.get("SLIPWAY_LOCK_WAIT", "60"))  # seconds a move waits for another to finish
-STALE_AFTER = 600.0  # seconds after which a lock is presumed abandoned (a move takes seconds)
+WAIT = 60.0  # seconds a move waits for another to finish (SLIPWAY_LOCK_WAIT)
+STALE_AFTER = (
+    600.0  # seconds after which a lock is presumed abandoned; a move takes seconds (SLIPWAY_LOCK_STALE)
+)
+
+
+def _seconds(variable: str, default: float) -> float:
+    try:
+        return float(os.environ.get(variable, default))
+    except ValueError:
+        raise SlipwayError(f"{variable} must be a number of seconds, got {os.environ[variable]!r}") from None
 
 
 def lock_name(registry: Registry) -> str:
@@ -71,20 +80,21 @@ def _take_over(registry: Registry, name: str, lock: Any) -> None:
         return
 
 
-def _held_line(name: str, lock: Any, age: float) -> str:
+def _held_line(name: str, lock: Any, age: float, stale: float) -> str:
     holder = dict(lock.tags).get(HOLDER_TAG, "an unknown process")
     since = datetime.fromtimestamp(lock.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
     return (
         f"the registry is locked by {holder} since {since} UTC ({age:.0f} s ago): retry when it is done;"
-        f" if that process died, delete registered model {name!r} (taken over anyway after {STALE_AFTER:g} s)"
+        f" if that process died, delete registered model {name!r} (taken over anyway after {stale:g} s)"
     )
 
 
 @contextmanager
-def registry_lock(registry: Registry, action: str, *, wait: float = WAIT) -> Iterator[None]:
+def registry_lock(registry: Registry, action: str) -> Iterator[None]:
     """Hold the model's registry lock for the duration of a read-check-move sequence."""
     from slipway.gates.record import actor
 
+    wait, stale = _seconds("SLIPWAY_LOCK_WAIT", WAIT), _seconds("SLIPWAY_LOCK_STALE", STALE_AFTER)
     name = lock_name(registry)
     token = uuid.uuid4().hex
     holder = f"`slipway {action}` by {actor()} on {socket.gethostname()} (pid {os.getpid()})"
@@ -95,11 +105,11 @@ def registry_lock(registry: Registry, action: str, *, wait: float = WAIT) -> Ite
             if lock is None:
                 continue  # released between our attempt and the read
             age = time.time() - lock.creation_timestamp / 1000
-            if age > STALE_AFTER:
+            if age > stale:
                 _take_over(registry, name, lock)
                 continue
             if time.monotonic() > deadline:
-                raise SlipwayError(_held_line(name, lock, age))
+                raise SlipwayError(_held_line(name, lock, age, stale))
             time.sleep(0.1 + random.random() * 0.3)
     try:
         yield
