@@ -293,7 +293,11 @@ def test_concurrent_deploys_promote_once_and_a_newer_challenger_survives(
         if mover["code"] == 0:  # the other branch moved first: no deploy may promote or touch its challenger
             assert state["aliases"] == {"champion": "1", "challenger": "3"}, summary
             assert promotions == [], summary
-            assert all("no passing challenger for this candidate" in refusal(r) for r in deploys), summary
+            refused = [
+                r["err"] for r in deploys if "no passing challenger for this candidate" not in r["err"]
+            ]
+            assert all(r["code"] == 1 for r in deploys), summary
+            assert refused == [], summary
         else:
             assert "champion moved during evaluate" in mover["err"], summary
             assert state["aliases"] == {"champion": "2"}, summary
