@@ -48,7 +48,7 @@ def _git(*args: str) -> str:
 
 
 def project_id() -> str:
-    """`[tool.slipway] project_id` of the pyproject.toml beside src/, else of the working directory."""
+    """`[tool.slipway] project_id` of the pyproject.toml beside src/ (else the one in the cwd)."""
     beside_src = Path(__file__).resolve().parents[2] / "pyproject.toml"
     for pyproject in (beside_src, Path("pyproject.toml")):
         if pyproject.is_file():
