@@ -14,14 +14,15 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError
 from slipway.registry import Registry, reaching
 
+T = TypeVar("T")
 SUFFIX = ".slipway-lock"
 HOLDER_TAG = "slipway.lock.holder"
 TOKEN_TAG = "slipway.lock.token"
@@ -46,21 +47,34 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "error_code", "")) + " " + str(exc)
 
 
+def _patiently(func: Callable[[], T], deadline: float) -> T:
+    """`func()`, again while SQLite says "database is locked" (another writer's moment), until `deadline`."""
+    from mlflow.exceptions import MlflowException
+
+    while True:
+        try:
+            return func()
+        except MlflowException as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05 + random.random() * 0.1)
+
+
 def _try_create(registry: Registry, name: str, tags: dict[str, str]) -> bool:
-    """True when this call created the lock; False when it exists (or the store was busy)."""
+    """True when this call created the lock; False when it exists."""
     from mlflow.exceptions import MlflowException
 
     try:
         registry.client.create_registered_model(name, tags=tags)
         return True
     except MlflowException as exc:
-        text = _error_code(exc)
-        if "RESOURCE_ALREADY_EXISTS" in text or "already exists" in text or "locked" in text:
+        if "RESOURCE_ALREADY_EXISTS" in _error_code(exc) or "already exists" in str(exc):
             return False
         raise
 
 
 def _current(registry: Registry, name: str) -> Any | None:
+    """The lock as the store has it; None when nobody holds it."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -100,10 +114,14 @@ def registry_lock(registry: Registry, action: str) -> Iterator[None]:
     holder = f"`slipway {action}` by {actor()} on {socket.gethostname()} (pid {os.getpid()})"
     deadline = time.monotonic() + wait
     with reaching(registry.uri, "taking the registry lock"):
-        while not _try_create(registry, name, {HOLDER_TAG: holder, TOKEN_TAG: token}):
-            lock = _current(registry, name)
+        tags = {HOLDER_TAG: holder, TOKEN_TAG: token}
+        while True:
+            # reads first: SQLite serializes every write, and a failed create is one
+            lock = _patiently(lambda: _current(registry, name), deadline)
             if lock is None:
-                continue  # released between our attempt and the read
+                if _patiently(lambda: _try_create(registry, name, tags), deadline):
+                    break
+                continue  # someone else created it first: read who
             age = time.time() - lock.creation_timestamp / 1000
             if age > stale:
                 _take_over(registry, name, lock)
@@ -114,7 +132,11 @@ def registry_lock(registry: Registry, action: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with reaching(registry.uri, "releasing the registry lock"):
+
+        def release() -> None:
             lock = _current(registry, name)
             if lock is not None and dict(lock.tags).get(TOKEN_TAG) == token:
                 registry.client.delete_registered_model(name)
+
+        with reaching(registry.uri, "releasing the registry lock"):
+            _patiently(release, time.monotonic() + wait)
