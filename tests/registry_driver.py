@@ -134,7 +134,9 @@ def load(model_uri: str) -> str:
 
 
 def ours() -> str:
-    return str(_project().project_id)
+    from slipway.config import load_project
+
+    return load_project().project_id
 
 
 def setup_hostile(kind: str, marker: str = "") -> dict[str, str]:
