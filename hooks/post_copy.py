@@ -1,7 +1,8 @@
 """Copier task: finish a rendered project (git repository, its table in DVC with a contract, lock file).
 
 Runs with copier's own Python and the standard library only; every step is idempotent and writes
-nothing that depends on the path or the time (two copies are byte-identical: tests/test_update.py),
+nothing that depends on the path or the time (two copies are byte-identical but for the random
+`project_id` in pyproject.toml: tests/test_update.py),
 outside what git ignores: the `.venv` it syncs for the first `nox`, and that run's bytecode cache.
 copier.yml runs it on the first copy only, never on `copier update`: update renders throwaway copies
 of the old and new template and deletes from the project what only the old copy has, so a task there
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import NoReturn
 
 HOOKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(HOOKS / "migrations"))
+from project_id import ensure_project_id  # noqa: E402 - a sibling script, not a package
+
 DATASETS = {"classification": "breast_cancer", "regression": "diabetes"}
 # The version the example CSV is written with; pinned so every copy writes the same bytes.
 SKLEARN = "scikit-learn==1.9.1"
@@ -97,6 +101,7 @@ def adopt(table: Path, target: str, task: str) -> None:
 def main(args: argparse.Namespace) -> None:
     source = source_table(args.data_path) if args.data_path else None
     ensure_git()
+    ensure_project_id(Path("pyproject.toml"))  # random: the one line two copies differ in
     lock = (uv(), "lock", "--quiet")
     locking = start(*lock)  # independent of the data: both at once
     table = Path("data/raw") / args.table

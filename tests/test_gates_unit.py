@@ -444,8 +444,7 @@ def test_gates_must_be_a_table(tmp_path: Path) -> None:
 API = """
 import numpy as np
 
-def load_model(uri):
-    return uri
+TRUSTED_TYPES = []
 
 def predict_scores(model, features, contract):
     if model == "bad":
@@ -492,11 +491,11 @@ def test_project_reads_the_holdout_as_the_contract_types_it(project: Callable[[]
 def test_project_scores_and_metrics_go_through_its_api(project: Callable[[], Project]) -> None:
     loaded = project()
     features, target = loaded.holdout()
-    scores = loaded.scores("runs:/abc/model", features)
+    scores = loaded.scores("a model", features, "runs:/abc/model")
     np.testing.assert_allclose(scores[:, 1], [0.9, 0.2, 0.5])
     assert loaded.metrics(target, scores) == {"accuracy": pytest.approx(2 / 3)}
     with pytest.raises(SlipwayError, match=r"predict_scores gave shape \(3,\) for bad, expected \(3, 2\)"):
-        loaded.scores("bad", features)
+        loaded.scores("bad", features, "bad")
 
 
 def test_missing_tables_are_one_line(project: Callable[[], Project]) -> None:

@@ -116,6 +116,10 @@ def test_copy_task_writes_the_same_bytes_anywhere(releases: Releases, tmp_path: 
         for dest in copies
     )
     assert {"uv.lock", "data/raw/breast_cancer.csv.dvc", "data/raw/.gitignore"} <= set(first)
+    ids = [re.findall(rb'^project_id = "[0-9a-f-]{36}"', c["pyproject.toml"], re.M) for c in (first, second)]
+    assert len(ids[0]) == len(ids[1]) == 1
+    assert ids[0] != ids[1]
+    assert first.pop("pyproject.toml").replace(ids[0][0], ids[1][0]) == second.pop("pyproject.toml")
     assert first == second
     data = "data/raw/breast_cancer.csv"
     assert (copies[0] / data).read_bytes() == (copies[1] / data).read_bytes()

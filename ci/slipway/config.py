@@ -6,6 +6,7 @@ Light on purpose: nox's own process imports this (no mlflow, pandas or sklearn h
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -26,6 +27,9 @@ class ProjectConfig:
     """Settings of one project; defaults documented beside each field."""
 
     package: str  # import name of the model package under src/ (required)
+    # Tags every run and model version the project makes; the gates and the server refuse versions
+    # without it. Written once at copy time (a random UUID); "" only in projects made before 0.3.0.
+    project_id: str = ""
     # From [tool.slipway.mlflow] (before 0.2.0 they sat in [tool.slipway]; still read there, with a notice):
     model_name: str = ""  # MLflow experiment and registered model name; empty: the package name
     tracking_uri: str = ""  # MLflow store; empty: sqlite:///<project>/mlflow.db. MLFLOW_TRACKING_URI wins
@@ -124,12 +128,18 @@ def load_project(pyproject: Path = Path("pyproject.toml")) -> ProjectConfig:
     floor = table.get("coverage_floor", ProjectConfig.coverage_floor)
     if isinstance(floor, bool) or not isinstance(floor, int) or not 0 <= floor <= 100:
         raise ConfigError(f"[tool.slipway] coverage_floor must be an integer 0-100, got {floor!r}")
+    project_id = table.get("project_id", "")
+    if not (isinstance(project_id, str) and re.fullmatch(r"[0-9A-Za-z._-]{0,64}", project_id)):
+        raise ConfigError(
+            f"[tool.slipway] project_id must be up to 64 letters, digits, '.', '_' or '-', got {project_id!r}"
+        )
     names = {key: mlflow.get(key, "") for key in MLFLOW_KEYS}
     for key, value in names.items():
         if not isinstance(value, str):
             raise ConfigError(f"[tool.slipway.mlflow] {key} must be a string, got {value!r}")
     return ProjectConfig(
         package=package,
+        project_id=project_id,
         model_name=names["model_name"] or package,
         tracking_uri=names["tracking_uri"],
         coverage_floor=floor,

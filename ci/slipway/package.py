@@ -1,13 +1,15 @@
 """What a project's package must give the gates, the server and the monitor: `<package>.api`.
 
-Three functions, typed as a Protocol and checked when the package is loaded, so a project missing
-one hears which, in one line, before any model is scored. Everything about the data (column types,
-the target, the classes) comes from the contract, not from the package.
+Two functions and the list of types skops may rebuild, typed as a Protocol and checked when the
+package is loaded, so a project missing one hears which, in one line, before any model is scored.
+Models are loaded by slipway itself (`slipway.model_file`), never by project code, and only with
+the project's TRUSTED_TYPES. Everything about the data comes from the contract, not the package.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from slipway.errors import SlipwayError
@@ -25,8 +27,9 @@ API_MODULE = "api"  # <package>.api
 class ModelPackage(Protocol):
     """The project module `<package>.api` (a module satisfies this Protocol through its functions)."""
 
-    def load_model(self, model_uri: str) -> Any:
-        """The fitted model logged at `model_uri` (`models:/...`, `runs:/...` or a local path)."""
+    @property
+    def TRUSTED_TYPES(self) -> Sequence[str]:
+        """What skops may rebuild besides scikit-learn's own estimators, e.g. "sklearn.tree._tree.Tree"."""
 
     def predict_scores(self, model: Any, features: pd.DataFrame, contract: Contract) -> np.ndarray:
         """Classification: (rows, classes) probabilities in `contract.labels` order; regression: (rows,)."""
@@ -35,7 +38,7 @@ class ModelPackage(Protocol):
         """The project's metrics of `scores` against the true labels or values."""
 
 
-MEMBERS = ("load_model", "predict_scores", "score")
+MEMBERS = ("TRUSTED_TYPES", "predict_scores", "score")
 
 
 def load_package(package: str) -> ModelPackage:
@@ -47,7 +50,10 @@ def load_package(package: str) -> ModelPackage:
         raise SlipwayError(
             f"cannot import {name} ({exc}): the gates need it to provide {', '.join(MEMBERS)}"
         ) from None
-    missing = [member for member in MEMBERS if not callable(getattr(module, member, None))]
+    missing = [member for member in MEMBERS[1:] if not callable(getattr(module, member, None))]
+    trusted = getattr(module, "TRUSTED_TYPES", None)
+    if not (isinstance(trusted, list | tuple) and all(isinstance(name, str) for name in trusted)):
+        missing.insert(0, "TRUSTED_TYPES (a list of type names, from .tracking)")
     if missing or not isinstance(module, ModelPackage):
         raise SlipwayError(
             f"{name} lacks {', '.join(missing)}: slipway.package.ModelPackage lists what the gates call"

@@ -1,8 +1,9 @@
 """What the gates need from a project: its settings, its contract, its `<package>.api`, its tables.
 
-The project's package provides `load_model`, `predict_scores` and `score` (the Protocol in
+The project's package provides `predict_scores`, `score` and `TRUSTED_TYPES` (the Protocol in
 `slipway.package`); the gates call them, so a model is scored by the same code whether the
-pipeline or a gate asks. Facts about the data (types, target, classes) come from `contract.yaml`.
+pipeline or a gate asks. Models are loaded by `slipway.model_file` only, with the project's trusted
+types. Facts about the data (types, target, classes) come from `contract.yaml`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from slipway.config import GatesConfig, ProjectConfig, load_gates, load_project,
 from slipway.contract import CONTRACT_FILE, Contract, load_contract
 from slipway.errors import SlipwayError
 from slipway.package import ModelPackage, load_package
-from slipway.registry import Registry
+from slipway.registry import Registry, Version, check_ours, require_project_id
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,11 +90,25 @@ class Project:
 
         return target(self._table(self.gates.train, "training table"), self.contract)
 
-    def scores(self, model_uri: str, features: pd.DataFrame) -> np.ndarray:
+    @property
+    def project_id(self) -> str:
+        """`[tool.slipway] project_id`, which every run and version of the project carries."""
+        return require_project_id(self.config.project_id)
+
+    def ours(self, version: Version) -> Version:
+        """The version, if this project made it; else one line naming it (see registry.check_ours)."""
+        return check_ours(version, self.config.project_id)
+
+    def load_model(self, model_uri: str, what: str = "") -> Any:
+        """The model at `model_uri`, loaded safely: skops only, with the project's TRUSTED_TYPES."""
+        from slipway.model_file import load_model
+
+        return load_model(model_uri, self.api.TRUSTED_TYPES, tracking_uri=self.tracking_uri, what=what)
+
+    def scores(self, model: Any, features: pd.DataFrame, model_uri: str) -> np.ndarray:
         """The model's scores: (rows, classes) probabilities in `contract.labels` order, or (rows,)."""
         import numpy as np
 
-        model = self.api.load_model(model_uri)
         scores = np.asarray(self.api.predict_scores(model, features, self.contract), dtype=float)
         rows, labels = len(features), self.contract.labels
         expected = (rows, len(labels)) if self.contract.is_classification else (rows,)

@@ -19,6 +19,9 @@ from slipway.redact import redact
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+PROJECT_TAG = (
+    "slipway.project"  # on runs and versions: the project that made them ([tool.slipway] project_id)
+)
 T = TypeVar("T")
 
 # The package that provides each database driver module SQLAlchemy may ask for.
@@ -149,3 +152,29 @@ class Registry:
 
     def run_tags(self, run_id: str) -> dict[str, str]:
         return dict(self._call(f"reading run {run_id}", lambda: self.client.get_run(run_id)).data.tags)
+
+    def set_run_tag(self, run_id: str, key: str, value: str) -> None:
+        self._call(f"tagging run {run_id}", lambda: self.client.set_tag(run_id, key, value))
+
+
+def require_project_id(project_id: str) -> str:
+    """The project's id, or one line saying how to get one (projects made before 0.3.0 lack it)."""
+    if not project_id:
+        raise SlipwayError(
+            "[tool.slipway] project_id is missing: `nox -s template-update` adds one (or add"
+            ' project_id = "<a fresh uuid4>"); it tells this project\'s model versions apart'
+        )
+    return project_id
+
+
+def check_ours(version: Version, project_id: str) -> Version:
+    """The version, if this project made it (its `slipway.project` tag); else one line naming it."""
+    found = version.tags.get(PROJECT_TAG)
+    require_project_id(project_id)
+    if found != project_id:
+        owner = f"project {found}" if found else "no project (no slipway.project tag)"
+        raise SlipwayError(
+            f"version {version.version} of {version.name!r} belongs to {owner}, not this project"
+            f" ({project_id}): refusing it"
+        )
+    return version

@@ -88,6 +88,8 @@ def _tracking(session: nox.Session, config: ProjectConfig) -> None:
             "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
             # models list their pip requirements; a copy of uv.lock (~1 MB) in every model is waste
             "MLFLOW_LOG_UV_FILES": "false",
+            # slipway loads models itself (skops, the project's trusted types); MLflow's loaders may not
+            "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
             "DVC_NO_ANALYTICS": "1",
         }
     )
@@ -120,16 +122,14 @@ def train(session: nox.Session) -> None:
     run(session, "dvc", "repro", *session.posargs)
 
 
-def _gate(command: str, *, groups: tuple[str, ...] = (), then: tuple[str, ...] = ()) -> SessionFunc:
-    """A session running `slipway COMMAND`; `groups` are installed besides gates, `then` run after."""
+def _gate(command: str, *, groups: tuple[str, ...] = (), args: tuple[str, ...] = ()) -> SessionFunc:
+    """A session running `slipway COMMAND ARGS`; `groups` are installed besides the project's own."""
 
     def gate(session: nox.Session) -> None:
         config = _config(session)
         sync(session, *groups)
         _tracking(session, config)
-        run(session, "slipway", command, *session.posargs)
-        for follow in then:
-            run(session, "slipway", follow)
+        run(session, "slipway", command, *args, *session.posargs)
 
     return gate
 
@@ -247,8 +247,8 @@ SESSIONS: dict[str, Spec] = {
         requires=["train"],
     ),
     "deploy": Spec(
-        _gate("deploy", groups=("serve",), then=("smoke",)),
-        "Promote this commit's passing challenger to champion (with a promotion record), then smoke-test it.",
+        _gate("deploy", groups=("serve",), args=("--smoke",)),
+        "Smoke-test this commit's passing challenger, then promote it to champion (with a promotion record).",
         requires=["evaluate"],
     ),
     "rollback": Spec(_gate("rollback"), "Point champion back at the previous one (-- --to VERSION)."),

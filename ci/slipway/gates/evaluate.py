@@ -4,7 +4,8 @@ Beating means: on the same holdout rows, the lower bound of the paired-bootstrap
 primary metric's improvement reaches `min_improvement`; against the champion, also no guarded metric
 regresses past its tolerance. The baseline predicts the training target's class shares (or mean)
 for every row. Only when every check passes is the candidate registered and given the `challenger`
-alias; on failure nothing in the registry changes.
+alias; on failure nothing in the registry changes. The pass is recorded as evidence bound to the
+candidate's run (`slipway.gates.evidence`), and `challenger` moves under the registry lock.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import numpy as np
 from slipway.config import GatesConfig, Threshold
 from slipway.contract import Contract
 from slipway.errors import SlipwayError
-from slipway.gates import table
+from slipway.gates import evidence, table
 from slipway.gates.baseline import baseline_scores
 from slipway.gates.compare import Comparison, improvement, paired_bootstrap
+from slipway.gates.lock import registry_lock
 from slipway.gates.metrics import Array, Metric, metric_for
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
-from slipway.registry import CHALLENGER, CHAMPION, Registry, Version
+from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
 
 Against = Literal["champion", "thresholds", "baseline"]
 AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
@@ -185,7 +187,15 @@ def run(args: argparse.Namespace) -> int:
     candidate = project.candidate()
     features, target = project.holdout()
     y = bootstrap_target(target, contract)
-    candidate_scores = project.scores(candidate.model_uri, features)
+    ours = project.project_id
+    theirs = registry.run_tags(candidate.run_id).get(PROJECT_TAG) or ours  # untagged: made before 0.3.0
+    if theirs != ours:
+        raise SlipwayError(
+            f"candidate run {candidate.run_id} was logged by project {theirs}, not this one ({ours}):"
+            " run `nox -s train` here"
+        )
+    model = project.load_model(candidate.model_uri, f"candidate run {candidate.run_id}")
+    candidate_scores = project.scores(model, features, candidate.model_uri)
     metrics = project.metrics(target, candidate_scores)
     checks = threshold_checks(gates.thresholds, metrics, contract.task)
 
@@ -204,7 +214,9 @@ def run(args: argparse.Namespace) -> int:
         checks.append(check)
     comparison = None
     if champion is not None:
-        champion_scores = project.scores(champion.source, features)
+        project.ours(champion)  # a foreign champion is refused before it is loaded
+        what = f"champion version {champion.version}"
+        champion_scores = project.scores(project.load_model(champion.source, what), features, what)
         comparison, check = versus("champion", gates, chosen.primary, y, champion_scores, candidate_scores)
         checks += [check, *guarded_checks(chosen.guarded, y, champion_scores, candidate_scores)]
     report(checks)
@@ -236,19 +248,38 @@ def register(
     verdict: Verdict,
     champion: Version | None,
 ) -> Version:
-    """Register the passing candidate with its verdict, then (last) point `challenger` at it.
+    """Register the passing candidate with its verdict and evidence, then (last) point `challenger` at it.
 
-    A candidate that is already the challenger keeps its version: re-running the gate adds none.
+    A candidate that is already the challenger keeps its version (re-running the gate adds none) and
+    gets a fresh record. `challenger` moves under the registry lock, and only while the champion is
+    still the one the candidate was compared against.
     """
     current = registry.alias(CHALLENGER)
     if current is not None and current.run_id == run_id:
-        return current
+        version = current
+    else:
+        tags = gate_tags(registry, project, run_id, metrics, verdict, champion)
+        version = registry.register(model_uri, run_id, tags)
+    write_evidence(registry, project, version, champion)
+    move_challenger(registry, version, champion.version if champion else None)
+    return version
+
+
+def gate_tags(
+    registry: Registry,
+    project: Project,
+    run_id: str,
+    metrics: dict[str, float],
+    verdict: Verdict,
+    champion: Version | None,
+) -> dict[str, str]:
+    """The tags a passing version is registered with: verdict, gate details, lineage, the project."""
     lineage = {
         k: v
         for k, v in registry.run_tags(run_id).items()
         if k.startswith(("git_", "data_md5.", "params_hash"))
     }
-    tags = {
+    return {
         VERDICT_TAG: "pass",
         "slipway.gate": json.dumps(
             {
@@ -262,10 +293,36 @@ def register(
             sort_keys=True,
         ),
         **lineage,
+        PROJECT_TAG: project.project_id,
     }
-    version = registry.register(model_uri, run_id, tags)
-    registry.set_alias(CHALLENGER, version.version)
-    return version
+
+
+def write_evidence(registry: Registry, project: Project, version: Version, champion: Version | None) -> None:
+    """The evaluation record of a passing version, bound to its run (`slipway.gates.evidence`)."""
+    evidence.write(
+        registry,
+        evidence.Evaluation(
+            project=project.project_id,
+            run_id=version.run_id,
+            version=version.version,
+            source=version.source,
+            champion=champion.version if champion else None,
+            settings=evidence.settings_digest(project.gates),
+        ),
+    )
+
+
+def move_challenger(registry: Registry, version: Version, compared: str | None) -> None:
+    """Point `challenger` at the version, under the lock, only while the champion is the one it beat."""
+    with registry_lock(registry, "evaluate"):
+        now = registry.alias(CHAMPION)
+        if (now.version if now else None) != compared:
+            raise SlipwayError(
+                f"champion moved during evaluate (version {version.version} was compared against"
+                f" {compared or 'no champion'}, champion is now {now.version if now else 'none'}):"
+                " re-run `nox -s evaluate`"
+            )
+        registry.set_alias(CHALLENGER, version.version)
 
 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,7 +1,8 @@
 """`slipway rollback`: point `champion` back at the previous champion (or `--to VERSION`).
 
-The previous champion comes from the current champion's promotion record; the target must have
-passed a gate once. The rollback is recorded on the version that becomes champion again.
+The previous champion comes from the current champion's promotion record; the target must belong
+to this project and carry a consistent evaluation record (`slipway.gates.evidence`). Reads and the
+move happen under the registry lock. The rollback is recorded on the version that becomes champion.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from slipway.errors import SlipwayError
-from slipway.gates import record
+from slipway.gates import evidence, record
+from slipway.gates.lock import registry_lock
 from slipway.project import Project
 from slipway.registry import CHAMPION, Registry
 
@@ -25,10 +27,15 @@ def previous_champion(registry: Registry, current: str) -> str:
 def run(args: argparse.Namespace) -> int:
     project = Project.load()
     registry = project.registry()
+    with registry_lock(registry, "rollback"):
+        return roll_back(project, registry, args.to)
+
+
+def roll_back(project: Project, registry: Registry, to: str | None) -> int:
     champion = registry.alias(CHAMPION)
     if champion is None:
         raise SlipwayError(f"model {project.config.model_name!r} has no {CHAMPION}: nothing to roll back")
-    target_version = args.to or previous_champion(registry, champion.version)
+    target_version = to or previous_champion(registry, champion.version)
     if target_version == champion.version:
         raise SlipwayError(f"version {target_version} is already {CHAMPION}")
     known = {version.version: version for version in registry.versions()}
@@ -36,9 +43,8 @@ def run(args: argparse.Namespace) -> int:
         raise SlipwayError(
             f"model {project.config.model_name!r} has no version {target_version}: it has {', '.join(known)}"
         )
-    target = known[target_version]
-    if target.tags.get(record.VERDICT_TAG) != "pass":
-        raise SlipwayError(f"version {target_version} never passed the evaluate gate: refusing to serve it")
+    target = project.ours(known[target_version])
+    evidence.verify(registry, target, project.project_id)
     event = record.Event("rollback", target.version, champion.version)
     record.write(registry, event)
     registry.set_alias(CHAMPION, target.version)

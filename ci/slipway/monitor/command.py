@@ -65,7 +65,7 @@ def _champion_scores(
     """The champion's scores on both tables, or None with a note saying why not."""
     import mlflow
 
-    from slipway.registry import CHAMPION, reaching
+    from slipway.registry import CHAMPION
 
     if not tables.complete:
         result.prediction_note = "the batch lacks features or has values of the wrong type"
@@ -75,8 +75,7 @@ def _champion_scores(
         return None
     uri = f"models:/{project.config.model_name}/{champion.version}"
     mlflow.set_tracking_uri(project.tracking_uri)  # the project's store, also outside nox
-    with reaching(project.tracking_uri, f"loading {uri}"):
-        model = project.api.load_model(uri)
+    model = project.load_model(uri, f"{CHAMPION} version {champion.version}")
     return score_tables(
         project.api, model, contract, tables, result, f"{project.config.package}.api on {uri}"
     )
@@ -130,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     reference = read_table(project.root / config.reference)
     batch = read_batch(Path(args.batch), config)
     champion = project.registry().alias(CHAMPION)
+    if champion is not None:
+        project.ours(champion)  # a foreign champion is refused before its contract is read
     contract, source = _contract(project, champion)
     tables = typed_tables(reference, batch, contract, config.reference)
     result = check.compare(tables, contract, config)

@@ -24,6 +24,7 @@ from typing import Any
 
 from slipway.config import ServeConfig
 from slipway.errors import SlipwayError
+from slipway.registry import CHAMPION
 
 LOOPBACK = "127.0.0.1"
 
@@ -36,14 +37,16 @@ def serve(args: argparse.Namespace) -> int:
     from slipway.serve.model import load_champion
 
     limits = serve_limits(load_serve(), args)
-    served = load_champion(Path(), max_rows=limits.max_rows)
-    follower = champion_follower(Path(), limits) if limits.follow_champion_seconds > 0 else None
+    served = load_champion(Path(), alias=args.alias, max_rows=limits.max_rows)
+    # only a server of the champion follows it (the smoke test serves the challenger before it moves)
+    following = limits.follow_champion_seconds > 0 and args.alias == CHAMPION
+    follower = champion_follower(Path(), limits) if following else None
     app = create_app(served, limits, follower)
-    following = (
+    following_note = (
         f", following the champion every {limits.follow_champion_seconds:g} s" if follower is not None else ""
     )
     print(
-        f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}{following}",
+        f"serve: {served.name} version {served.version} on http://{args.host}:{args.port}{following_note}",
         flush=True,
     )
     server.run(app, args.host, args.port, limits)
@@ -147,28 +150,26 @@ def check_answers(base: str, example: dict[str, Any], version: str) -> list[str]
 
 
 def smoke(args: argparse.Namespace) -> int:
-    port = args.port or free_port()
+    smoke_alias(args.alias, port=args.port, timeout=args.timeout)
+    return 0
+
+
+def smoke_alias(alias: str = CHAMPION, *, port: int = 0, timeout: float = 120.0) -> str:
+    """Serve the version `alias` points at, check two answers, stop; returns the version tested."""
+    port = port or free_port()
     base = f"http://{LOOPBACK}:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "slipway.cli",
-        "serve",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-    ]
+    command = [sys.executable, "-m", "slipway.cli", "serve", "--host", LOOPBACK, "--port", str(port)]
+    command += ["--alias", alias]
     process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        ready = wait_ready(process, base, args.timeout)
+        ready = wait_ready(process, base, timeout)
         model = ready["model"]
         example = fetch_example(model["name"], model["version"])
         seen = check_answers(base, example, str(model["version"]))
     finally:
         stop(process)
     print(f"smoke: {model['name']} version {model['version']} served on {base}: " + "; ".join(seen))
-    return 0
+    return str(model["version"])
 
 
 def fetch_example(name: str, version: str) -> dict[str, Any]:
@@ -195,10 +196,12 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument(
         "--follow-champion", type=float, help="seconds between checks of the champion alias (0: never)"
     )
+    parser.add_argument("--alias", default=CHAMPION, help="the registry alias to serve (default champion)")
     parser.set_defaults(handler=serve)
     check = subparsers.add_parser(
         "smoke", help="start the server for the champion, check two answers, stop it"
     )
     check.add_argument("--port", type=int, default=0, help="port to use (default: a free one)")
     check.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for readiness")
+    check.add_argument("--alias", default=CHAMPION, help="the registry alias to test (default champion)")
     check.set_defaults(handler=smoke)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slipway.config import load_project, tracking_uri
 from slipway.contract.schema import METADATA_KEY, Contract, ContractError, Label, parse_contract
 from slipway.errors import SlipwayError
-from slipway.registry import CHAMPION, Registry, reaching
+from slipway.registry import CHAMPION, Registry, check_ours, reaching
 from slipway.serve.schema import InputSchema
 
 if TYPE_CHECKING:
@@ -126,10 +126,11 @@ def frame_predictor(model: Any, schema: InputSchema) -> Predict:
 
 
 def load_champion(root: Path = Path(), *, alias: str = CHAMPION, max_rows: int = 10_000) -> ServedModel:
-    """Resolve `models:/<name>@champion` to one version, download it once and load it."""
+    """Resolve `models:/<name>@champion` to one version of this project, download it once, load it safely."""
     import mlflow
     from mlflow.models import Model
 
+    from slipway.model_file import load_model
     from slipway.package import load_package
 
     config = load_project(root / "pyproject.toml")
@@ -137,13 +138,15 @@ def load_champion(root: Path = Path(), *, alias: str = CHAMPION, max_rows: int =
     version = Registry(config.model_name, uri).alias(alias)
     if version is None:
         raise SlipwayError(f"model {config.model_name!r} has no {alias}: run `nox -s deploy` first")
+    check_ours(version, config.project_id)
     source = f"models:/{config.model_name}/{version.version}"
     with reaching(uri, f"downloading {source}"):
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=uri))
     mlflow.set_tracking_uri(uri)
-    meta = Model.load(str(local))
+    what = f"{alias} version {version.version}"
     api = load_package(config.package)
-    model = api.load_model(str(local))
+    model = load_model(str(local), api.TRUSTED_TYPES, what=what)
+    meta = Model.load(str(local))
     example_path = local / "serving_input_example.json"
     example = json.loads(example_path.read_text()) if example_path.exists() else None
     contract = model_contract(meta, source)

@@ -8,7 +8,10 @@ default is `sqlite:///mlflow.db` in the project root, where DVC runs every stage
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
@@ -17,14 +20,19 @@ from typing import Any, TypedDict
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from slipway.config import load_project
 from slipway.contract import Contract
 from slipway.contract.schema import METADATA_KEY, to_dict
+from slipway.model_file import load_model as load_safely
+from slipway.registry import PROJECT_TAG
 
 from .params import Params
 
 # What skops (MLflow's safe format) may rebuild besides scikit-learn's own estimators: the forest's
-# trees and the dtypes the encoder keeps. The project's own list, logged with each model.
+# trees and the dtypes the encoder keeps. The project's own list: slipway loads every model with it
+# (never with the list logged inside a model, which whoever wrote the model chose).
 TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
+PICKLE_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
 # Listed, not inferred: inference re-imports the model and costs seconds per run.
 SERVING_PACKAGES = ["scikit-learn", "numpy", "pandas", "skops"]
 
@@ -39,9 +47,20 @@ def _git(*args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+def project_id() -> str:
+    """`[tool.slipway] project_id` of the pyproject.toml beside src/ (else the one in the cwd)."""
+    beside_src = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    for pyproject in (beside_src, Path("pyproject.toml")):
+        if pyproject.is_file():
+            return load_project(pyproject).project_id
+    return ""
+
+
 def lineage_tags(params: Params, inputs: list[Path]) -> dict[str, str]:
-    """Git commit and dirty flag, the MD5 of each input (as DVC computes it), the params hash."""
+    """Git commit and dirty flag, the MD5 of each input (as DVC computes it), the params hash, and
+    the project's id ([tool.slipway] project_id), which the gates check before trusting a model."""
     tags = {
+        PROJECT_TAG: project_id(),
         "git_commit": _git("rev-parse", "HEAD") or "none",
         "git_dirty": str(bool(_git("status", "--porcelain", "--untracked-files=no"))).lower(),
         "params_hash": hashlib.sha256(repr(asdict(params)).encode()).hexdigest()[:16],
@@ -60,11 +79,26 @@ def flat_params(params: Params) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def own_model_loadable() -> Iterator[None]:
+    """Let MLflow load back the model this process just fitted (it checks the input example so).
+    Everywhere else MLFLOW_ALLOW_PICKLE_DESERIALIZATION stays false: slipway loads models itself."""
+    before = os.environ.get(PICKLE_FLAG)
+    os.environ[PICKLE_FLAG] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PICKLE_FLAG]
+        else:
+            os.environ[PICKLE_FLAG] = before
+
+
 def log_training(
     model: Any, features: pd.DataFrame, params: Params, contract: Contract, inputs: list[Path]
 ) -> TrainingRecord:
     """Open the pipeline's run, log params, lineage and the model with its contract."""
-    with mlflow.start_run() as run:
+    with mlflow.start_run() as run, own_model_loadable():
         mlflow.log_params(flat_params(params))
         mlflow.set_tags({**lineage_tags(params, inputs), "task": contract.task})
         info = mlflow.sklearn.log_model(
@@ -80,8 +114,9 @@ def log_training(
 
 
 def load_model(model_uri: str) -> Any:
-    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as gates load it."""
-    return mlflow.sklearn.load_model(model_uri)  # skops, with the trusted types logged beside it
+    """A fitted model from MLflow (`models:/...`, `runs:/...` or a local path), as the gates load
+    it: skops only, with this project's TRUSTED_TYPES."""
+    return load_safely(model_uri, TRUSTED_TYPES)
 
 
 def log_evaluation(record: TrainingRecord, metrics: dict[str, float], plots: Path) -> None:
