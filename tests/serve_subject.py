@@ -21,6 +21,7 @@ version = "0.1.0"
 
 [tool.slipway]
 package = "subject"
+project_id = "subject-0001"
 
 [tool.slipway.mlflow]
 model_name = "subject"
@@ -35,13 +36,10 @@ follow_champion_seconds = 1
 API = '''\
 """The template's api, as far as the server calls it."""
 
-import mlflow
 import numpy as np
 import pandas as pd
 
-
-def load_model(model_uri):
-    return mlflow.sklearn.load_model(model_uri)
+TRUSTED_TYPES = @TRUSTED@
 
 
 def predict_scores(model, features, contract):
@@ -61,7 +59,7 @@ def write_project(root: Path) -> None:
     package = root / "src" / "subject"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "api.py").write_text(API)
+    (package / "api.py").write_text(API.replace("@TRUSTED@", repr(TRUSTED_TYPES)))
 
 
 def log_versions(root: Path) -> None:
@@ -73,7 +71,7 @@ def log_versions(root: Path) -> None:
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from slipway.contract.schema import METADATA_KEY, parse_contract, to_dict
-    from slipway.registry import CHAMPION, Registry
+    from slipway.registry import CHAMPION, PROJECT_TAG, Registry
 
     table = load_breast_cancer(as_frame=True)
     features = table.data.rename(columns=lambda name: name.replace(" ", "_"))
@@ -102,7 +100,7 @@ def log_versions(root: Path) -> None:
                 skops_trusted_types=TRUSTED_TYPES,
                 metadata={METADATA_KEY: to_dict(contract)},
             )
-        registry.register(info.model_uri, run.info.run_id, {})
+        registry.register(info.model_uri, run.info.run_id, {PROJECT_TAG: "subject-0001"})
     registry.set_alias(CHAMPION, "1")
 
 
