@@ -110,6 +110,11 @@ def set_run_tag(run_id: str, key: str, value: str) -> None:
     _project().registry().set_run_tag(run_id, key, value)
 
 
+def versions() -> list[str]:
+    """Every version of the model (none when nothing was ever registered)."""
+    return [version.version for version in _project().registry().versions()]
+
+
 def state() -> dict[str, Any]:
     from slipway.gates import record
 

@@ -373,3 +373,21 @@ def test_project_id_is_written_once_under_tool_slipway(tmp_path: Path) -> None:
         r'project_id = "[0-9a-f-]{36}"  # .*', lines[lines.index('package = "x"  # the package') + 1]
     )
     assert load_project(pyproject).project_id == tomllib.loads(first)["tool"]["slipway"]["project_id"]
+
+
+def test_a_verdict_only_evaluate_gates_without_touching_the_registry(project: Project) -> None:
+    """Pull-request credentials that may only read the registry still get a verdict (train.yml)."""
+    _, drive = project
+    seen = drive(
+        ["first", "train", ["logistic", OURS, True]],
+        ["_", "setenv", ["SLIPWAY_VERDICT_ONLY", "1"]],
+        ["verdict", "slipway", ["evaluate"]],
+        ["after", "versions", []],
+    )
+    assert seen["verdict"]["code"] == 0, seen["verdict"]
+    assert (
+        seen["verdict"]["out"]
+        .strip()
+        .endswith("evaluate: pass; registry unchanged (verdict only: `nox -s deploy` registers and promotes)")
+    )
+    assert seen["after"] == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
 
+VERDICT_ONLY_ENV = "SLIPWAY_VERDICT_ONLY"  # 1: the pull-request mode, see add_command
 Against = Literal["champion", "thresholds", "baseline"]
 AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
 HEADER = ["check", "reference", "candidate", "delta", "CI", "verdict"]
@@ -179,7 +181,6 @@ def report(checks: list[Check]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    del args
     project = Project.load()
     gates, contract = project.gates, project.contract
     chosen = gate_metrics(gates, contract)  # a wrong metric name fails before any model is loaded
@@ -224,6 +225,9 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(failure_line(failed, champion.version if champion else None))
         return 1
+    if args.verdict_only:
+        print("evaluate: pass; registry unchanged (verdict only: `nox -s deploy` registers and promotes)")
+        return 0
     version = register(
         registry,
         project,
@@ -328,5 +332,12 @@ def move_challenger(registry: Registry, version: Version, compared: str | None) 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="gate the candidate against thresholds, the naive baseline and the champion"
+    )
+    # Pull requests: credentials that may read the registry but not write it still get a verdict.
+    parser.add_argument(
+        "--verdict-only",
+        action="store_true",
+        default=os.environ.get(VERDICT_ONLY_ENV, "").lower() in ("1", "true"),
+        help=f"gate without registering or moving an alias (default: set by {VERDICT_ONLY_ENV}=1)",
     )
     parser.set_defaults(handler=run)
