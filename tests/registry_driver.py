@@ -110,6 +110,14 @@ def set_run_tag(run_id: str, key: str, value: str) -> None:
     _project().registry().set_run_tag(run_id, key, value)
 
 
+def set_version_tags(tags: dict[str, dict[str, str]]) -> None:
+    """Tags written straight to versions ({version: {key: value}}), as anyone with registry access can."""
+    registry = _project().registry()
+    for version, pairs in tags.items():
+        for key, value in pairs.items():
+            registry.set_tag(version, key, value)
+
+
 def versions() -> list[str]:
     """Every version of the model (none when nothing was ever registered)."""
     return [version.version for version in _project().registry().versions()]

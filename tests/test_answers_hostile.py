@@ -164,6 +164,7 @@ def test_missing_database_driver_is_one_line_without_the_password(default_projec
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "needs the Python module 'psycopg': add 'psycopg[binary]'" in lines[0]
+    assert "needs the database driver 'psycopg', which the project lacks" in lines[0]
+    assert "uv add 'psycopg[binary]'" in lines[0]
     assert "postgresql://mlflow:***@127.0.0.1:9/mlflow" in lines[0]
     assert "s3cret" not in result.stdout + result.stderr

@@ -391,3 +391,54 @@ def test_a_verdict_only_evaluate_gates_without_touching_the_registry(project: Pr
         .endswith("evaluate: pass; registry unchanged (verdict only: `nox -s deploy` registers and promotes)")
     )
     assert seen["after"] == []
+
+
+# ---- section 6: a malformed record is skipped, not fatal ------------------------------------------
+
+MALFORMED = {  # version -> tag -> value
+    "2": {"slipway.event.not-json": "{promote", "slipway.event.list": '["promote", "2"]'},
+    "1": {
+        "slipway.event.missing": '{"kind": "promote", "version": "1"}',
+        "slipway.event.extra": json.dumps(
+            {"kind": "x", "version": "1", "previous": None, "at": "a", "by": "b", "details": {}, "y": 1}
+        ),
+        "slipway.event.mistyped": json.dumps(
+            {"kind": "promote", "version": 1, "previous": None, "at": "a", "by": "b", "details": {}}
+        ),
+    },
+}
+
+
+def rows(table: str) -> list[list[str]]:
+    """(event, version) of each row of `history`'s table."""
+    return [line.split()[1:3] for line in table.splitlines() if line[:2] == "20"]
+
+
+def test_a_malformed_promotion_record_is_skipped_with_a_warning_and_rollback_still_works(
+    project: Project,
+) -> None:
+    _, drive = project
+    seen = drive(
+        ["first", "train", ["logistic", OURS, True]],
+        ["_", "passed", ["$first.run_id", "$first.model_uri"]],
+        ["_", "slipway", ["deploy"]],
+        ["second", "train", ["logistic", OURS, True]],
+        ["_", "passed", ["$second.run_id", "$second.model_uri"]],
+        ["_", "slipway", ["deploy"]],
+        ["_", "set_version_tags", [MALFORMED]],
+        ["before", "slipway", ["history"]],
+        ["rollback", "slipway", ["rollback"]],
+        ["after", "slipway", ["history"]],
+    )
+    before, rollback, after = seen["before"], seen["rollback"], seen["after"]
+    assert [before["code"], rollback["code"], after["code"]] == [0, 0, 0], rollback["err"]
+    assert rows(before["out"]) == [["promote", "1"], ["promote", "2"]]
+    assert "rollback: version 1 is champion again (was version 2)" in rollback["out"]
+    assert rows(after["out"])[-1] == ["rollback", "1"]
+    for run in (before, rollback, after):
+        warnings = [line for line in run["err"].splitlines() if line.startswith("slipway")]
+        assert len(warnings) == sum(map(len, MALFORMED.values())), run["err"]
+        for version, tags in MALFORMED.items():
+            for tag in tags:
+                assert any(f"skipping malformed record {tag} on version {version}:" in w for w in warnings)
+    assert "slipway: skipping malformed record slipway.event.not-json on version 2: not JSON" in warnings

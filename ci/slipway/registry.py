@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError
 from slipway.redact import redact
+from slipway.stores import store_failure
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -23,9 +24,6 @@ PROJECT_TAG = (
     "slipway.project"  # on runs and versions: the project that made them ([tool.slipway] project_id)
 )
 T = TypeVar("T")
-
-# The package that provides each database driver module SQLAlchemy may ask for.
-DRIVERS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pymysql": "pymysql"}
 
 # Fail fast against a remote tracking server (MLflow's defaults retry for minutes).
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
@@ -57,15 +55,12 @@ def reaching(uri: str, action: str) -> Iterator[None]:
 
     try:
         yield
-    except ModuleNotFoundError as exc:  # the database driver a postgresql:// (or mysql://) store needs
-        package = DRIVERS.get(str(exc.name), str(exc.name))
-        raise SlipwayError(
-            redact(
-                f"{action} failed: tracking store {uri} needs the Python module {exc.name!r}:"
-                f" add {package!r} to the project's dependencies and run `uv sync`"
-            )
-        ) from None
-    except (MlflowException, RequestException, OSError) as exc:
+    except (ModuleNotFoundError, MlflowException, RequestException, OSError) as exc:
+        line = store_failure(exc, uri)  # down, or lacking its database driver: say so plainly
+        if line is not None:
+            raise SlipwayError(line) from None
+        if isinstance(exc, ModuleNotFoundError):
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SlipwayError(redact(f"{action} failed at tracking store {uri}: {first[:300]}")) from None
 

@@ -73,19 +73,21 @@ def current_uri() -> str:
         return os.environ.get("MLFLOW_TRACKING_URI", "the tracking store")
 
 
-def store_failure(exc: BaseException) -> str | None:
-    """The one line for an exception that means the tracking store cannot be used, else None."""
+def store_failure(exc: BaseException, uri: str | None = None) -> str | None:
+    """The one line for an exception that means the tracking store (`uri`, else the project's) cannot
+    be used, else None."""
+    shown = redact(uri if uri is not None else current_uri())
     chain = list(_chain(exc))
     for link in chain:
         root = (getattr(link, "name", None) or "").split(".")[0]
         if isinstance(link, ModuleNotFoundError) and root in DRIVERS:
             return (
-                f"tracking store {redact(current_uri())} needs the database driver {root!r}, which the"
+                f"tracking store {shown} needs the database driver {root!r}, which the"
                 f" project lacks: add it (`uv add '{DRIVERS[root]}'`) and run again"
             )
     if any(_unreachable(link) for link in chain):
         return (
-            f"cannot reach tracking store {redact(current_uri())}: start the server, or set"
+            f"cannot reach tracking store {shown}: start the server, or set"
             " MLFLOW_TRACKING_URI (or [tool.slipway.mlflow] tracking_uri) to one that is up"
         )
     return None
