@@ -372,3 +372,17 @@ def test_evaluate_against_an_unreachable_server_or_a_missing_driver_is_one_line(
     ]
     assert closed["code"] == password["code"] == 1
     assert "hunter2" not in password["stdout"] + password["stderr"]
+
+
+@pytest.mark.parametrize(
+    "text", ["{run", "[]", '{"run_id": 1, "model_uri": "models:/m-1"}', '{"run_id": "r"}']
+)
+def test_a_malformed_training_record_is_one_line(tmp_path: Path, text: str) -> None:
+    from slipway.errors import SlipwayError
+    from slipway.project import Project
+
+    tiny_project(tmp_path, "sqlite:///mlflow.db")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "train.json").write_text(text)
+    with pytest.raises(SlipwayError, match=r"^models/train.json is not the train stage's record"):
+        Project.load(tmp_path).candidate()

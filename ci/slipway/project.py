@@ -66,8 +66,17 @@ class Project:
         path = self.root / self.gates.candidate
         if not path.exists():
             raise SlipwayError(f"no candidate: {self.gates.candidate} is missing; run `nox -s train` first")
-        record = json.loads(path.read_text())
-        return Candidate(run_id=record["run_id"], model_uri=record["model_uri"])
+        try:
+            record = json.loads(path.read_text())
+            fields = (record["run_id"], record["model_uri"])
+        except (ValueError, TypeError, KeyError):
+            record, fields = None, ("", "")
+        if record is None or not all(isinstance(field, str) and field for field in fields):
+            raise SlipwayError(
+                f"{self.gates.candidate} is not the train stage's record (JSON with run_id and"
+                " model_uri): run `nox -s train` again"
+            )
+        return Candidate(run_id=fields[0], model_uri=fields[1])
 
     def _table(self, relative: str, what: str) -> pd.DataFrame:
         from slipway.contract.coerce import read_table
