@@ -28,6 +28,34 @@ os.environ.setdefault("GIT_COMMITTER_NAME", "slipway tests")
 os.environ.setdefault("GIT_COMMITTER_EMAIL", "tests@example.com")
 
 
+# The modules that take longest (`pytest --durations`, seconds of one worker: the gate flow ~290,
+# tracking server and update ~160 each, ...), started first: xdist hands out whole modules
+# (`--dist loadscope`), and one long module handed out last would run alone at the end.
+# `--no-loadscope-reorder` keeps this order (xdist's own puts modules with more tests first).
+LONGEST_FIRST = (
+    "test_gates_e2e_flow",
+    "test_tracking_server",
+    "test_update",
+    "test_gates_e2e",
+    "test_registry_safety",
+    "test_own_data",
+    "test_adopt",
+    "test_pipeline_e2e",
+    "test_precommit",
+    "test_serve_hardening",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first (a stable sort: each module keeps its own order)."""
+
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in `cwd` and return its stdout; fail the test with git's message on error."""
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)

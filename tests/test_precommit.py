@@ -489,7 +489,9 @@ jobs:
 
 
 @pytest.mark.e2e
-def test_rendered_project_passes_pre_commit(render: Render, pre_commit: PreCommit) -> None:
+def test_rendered_project_passes_pre_commit_and_committing_data_notebooks_or_uris_fails(
+    render: Render, pre_commit: PreCommit, pre_commit_home: Path
+) -> None:
     project = render()
     git(project, "add", "--all")
     assert not [f for f in git(project, "ls-files").splitlines() if f.endswith(".csv")], (
@@ -507,14 +509,6 @@ def test_rendered_project_passes_pre_commit(render: Render, pre_commit: PreCommi
         "no hard-coded MLflow tracking URI",
     ):
         assert hook in out
-
-
-@pytest.mark.e2e
-def test_committing_data_notebook_outputs_and_tracking_uri_fails(
-    render: Render, pre_commit: PreCommit, pre_commit_home: Path
-) -> None:
-    project = render()
-    git(project, "add", "--all")
     git(project, "commit", "--quiet", "--no-verify", "-m", "initial")
     code, out = pre_commit(project, "install")
     assert code == 0, out
