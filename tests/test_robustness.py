@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from slipway.monitor.check import MonitorResult, compare
 from slipway.monitor.command import score_tables
 from slipway.monitor.tables import Tables, typed_tables
 from slipway.redact import redact
+from slipway.serve.command import free_port
 from slipway.stores import store_failure
 
 from tests.tables import mixed_table, write
@@ -298,12 +298,6 @@ def predict_scores(model, features, contract):
 def score(y_true, scores, contract):
     return {}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 DRIVER = """

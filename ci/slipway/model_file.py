@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from slipway.errors import SlipwayError
+from slipway.errors import SlipwayError, first_line
 
 FLAVOR = "sklearn"
 SAFE_FORMAT = "skops"
@@ -70,7 +70,7 @@ def load_skops(path: Path, trusted: Sequence[str], what: str) -> Any:
     except SlipwayError:
         raise
     except (zipfile.BadZipFile, ValueError, KeyError, TypeError, AttributeError, ImportError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 200)
         raise SlipwayError(f"{what}: skops could not load {path.name}: {first}") from None
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from slipway.errors import SlipwayError
+from slipway.errors import SlipwayError, first_line
 from slipway.redact import redact
 from slipway.stores import store_failure
 
@@ -61,8 +61,7 @@ def reaching(uri: str, action: str) -> Iterator[None]:
             raise SlipwayError(line) from None
         if isinstance(exc, ModuleNotFoundError):
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SlipwayError(redact(f"{action} failed at tracking store {uri}: {first[:300]}")) from None
+        raise SlipwayError(redact(f"{action} failed at tracking store {uri}: {first_line(exc)}")) from None
 
 
 class Registry:

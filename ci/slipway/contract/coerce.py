@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slipway.contract.schema import ColumnSpec, Contract, ContractError, Label
+from slipway.errors import first_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,8 +36,7 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # pandas raises many types for a bad file; all mean "unreadable"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ContractError(f"{path} is not a readable {suffix[1:]} table: {first[:200]}") from None
+        raise ContractError(f"{path} is not a readable {suffix[1:]} table: {first_line(exc, 200)}") from None
     if frame.empty:
         raise ContractError(f"{path} has no rows: it holds only a header")
     frame.columns = [str(name) for name in frame.columns]

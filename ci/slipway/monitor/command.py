@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slipway.config import load_monitor
-from slipway.errors import SlipwayError
+from slipway.errors import SlipwayError, first_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,7 +97,7 @@ def score_tables(
         try:
             score = np.asarray(api.predict_scores(model, table, contract), dtype=float)
         except Exception as exc:  # the project's model: any error means it cannot score this table
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc, 200)
             result.prediction_error = f"the champion could not score the {name}: {first}"
             result.prediction_note = result.prediction_error
             return None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slipway.config import ServeConfig
+from slipway.errors import first_line
 from slipway.serve.model import ServedModel
 from slipway.serve.schema import InputError
 
@@ -40,11 +41,6 @@ def example_problem(served: ServedModel) -> str | None:
     return None
 
 
-def _line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
-
-
 @dataclass
 class Follower:
     """Polls which version the champion alias names; loads a new one, checks it, hands it over."""
@@ -65,7 +61,10 @@ class Follower:
         except Exception as exc:
             self.skipped = version
             log.warning(
-                "serve: champion version %s not loaded, still serving %s: %s", version, serving, _line(exc)
+                "serve: champion version %s not loaded, still serving %s: %s",
+                version,
+                serving,
+                first_line(exc),
             )
             return None
         if served.version == serving:
@@ -87,7 +86,7 @@ class Follower:
             try:
                 found = self.poll(serving())
             except Exception as exc:  # the registry unreachable, say: keep serving, try again later
-                message = _line(exc)
+                message = first_line(exc)
                 if message != self.last_error:
                     self.last_error = message
                     log.warning("serve: cannot read the champion alias, still serving: %s", message)
