@@ -47,6 +47,11 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "error_code", "")) + " " + str(exc)
 
 
+def _missing(exc: Exception) -> bool:
+    """The store says the lock does not exist (any more)."""
+    return "RESOURCE_DOES_NOT_EXIST" in _error_code(exc) or "not found" in str(exc).lower()
+
+
 def _patiently(func: Callable[[], T], deadline: float) -> T:
     """`func()`, again while SQLite says "database is locked" (another writer's moment), until `deadline`."""
     from mlflow.exceptions import MlflowException
@@ -70,6 +75,8 @@ def _try_create(registry: Registry, name: str, tags: dict[str, str]) -> bool:
     except MlflowException as exc:
         if "RESOURCE_ALREADY_EXISTS" in _error_code(exc) or "already exists" in str(exc):
             return False
+        if _missing(exc):  # MLflow re-reads a name that already exists; its holder let go meanwhile
+            return False
         raise
 
 
@@ -80,7 +87,7 @@ def _current(registry: Registry, name: str) -> Any | None:
     try:
         return registry.client.get_registered_model(name)
     except MlflowException as exc:
-        if "RESOURCE_DOES_NOT_EXIST" in _error_code(exc) or "not found" in str(exc).lower():
+        if _missing(exc):
             return None
         raise
 
