@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 from pathlib import Path
@@ -12,43 +10,19 @@ from typing import Any
 
 from slipway.monitor.check import MonitorResult, Predictions, category_labels
 from slipway.monitor.tables import Tables
+from slipway.report.page import document, figure_tag, png, pyplot
+from slipway.report.page import fmt as _fmt
 
 MAX_PLOTS = 12  # drifted features first, then the largest PSI
-
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#222}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-.verdict{padding:.8rem 1rem;border-radius:.4rem;font-weight:600}
-.pass{background:#e6f4ea;color:#1e6b34}.fail{background:#fdecea;color:#a11d1d}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child{text-align:left}tr.bad td{background:#fff3f2}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:1rem}
-figure{margin:0}figcaption{font-size:.85rem;color:#555}img{width:100%}
-"""
-
-
-def _fmt(value: float, digits: int = 3) -> str:
-    return "n/a" if not math.isfinite(value) else f"{value:.{digits}g}"
-
-
-def _png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _plots(result: MonitorResult, tables: Tables, predictions: Predictions | None) -> list[str]:
     """Overlaid distributions (reference vs batch) as <figure> tags with base64 PNGs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
 
     def histogram(title: str, ref: Any, new: Any, categorical: bool) -> str:
-        figure, axis = plt.subplots(figsize=(4.2, 2.6))
+        figure, axis = pyplot().subplots(figsize=(4.2, 2.6))
         if categorical:  # lists of category names, None where missing
             ref_counts, new_counts = (
                 pd.Series([v for v in side if v is not None], dtype=object).value_counts(normalize=True)
@@ -81,9 +55,7 @@ def _plots(result: MonitorResult, tables: Tables, predictions: Predictions | Non
         axis.set_title(title, fontsize=9)
         axis.legend(fontsize=7)
         axis.tick_params(labelsize=7)
-        encoded = _png(figure)
-        plt.close(figure)
-        return f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{encoded}"></figure>'
+        return figure_tag(title, png(figure))
 
     figures = []
     if predictions is not None and result.prediction is not None:
@@ -169,12 +141,8 @@ def render_html(
             f"<td>{'yes' if bad else ''}</td></tr>"
         )
     figures = "".join(_plots(result, tables, predictions))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Drift report: {html.escape(batch_name)}</title>
-<style>{STYLE}</style></head><body>
-<h1>Drift report: {html.escape(batch_name)}</h1>
-<p>{result.batch_rows} batch rows against {result.reference_rows} reference rows; features and their
-types from {html.escape(result.contract or "the contract")}.</p>
+    body = f"""<p>{result.batch_rows} batch rows against {result.reference_rows} reference rows;
+features and their types from {html.escape(result.contract or "the contract")}.</p>
 {verdict}
 <h2>Columns</h2><ul>{_schema(result)}</ul>
 <h2>Prediction drift</h2>{_prediction(result)}
@@ -182,8 +150,8 @@ types from {html.escape(result.contract or "the contract")}.</p>
 <table><thead><tr><th>feature</th><th>type</th><th>kind</th><th>PSI</th><th>test statistic</th>
 <th>p-value</th><th>missing</th><th>past threshold</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>Distributions</h2><div class="grid">{figures}</div>
-</body></html>
 """
+    return document(f"Drift report: {batch_name}", body)
 
 
 def write(

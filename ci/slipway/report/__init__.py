@@ -1,0 +1,1 @@
+"""Pages people read: the gate report, the model card, and the pieces they share (`page`)."""
