@@ -95,3 +95,15 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = [[md_escape(h) for h in header], ["---"] * len(header)]
     lines += [[md_escape(c) for c in row] for row in rows]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def link_images(markdown: str, url: str | None) -> str:
+    """Markdown whose relative image links become text for where a page has no files (a PR comment,
+    a job summary): each `![alt](file.png)` becomes a link to `url` (the run's artifact), or plain text.
+    """
+    if url:
+        return _MD_IMAGE.sub(lambda m: f"[{m.group(1)} (plot)]({url})", markdown)
+    return _MD_IMAGE.sub(lambda m: f"_{m.group(1)} (plot in the report's HTML)_", markdown)
