@@ -159,10 +159,10 @@ def _from_fork(event: Any) -> bool:
 
 def _github() -> GitHub:
     token = os.environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
+    if not token or any(c.isspace() for c in token):
         raise SlipwayError(
-            "GITHUB_TOKEN is not set: give the step `env: GITHUB_TOKEN: ${{ github.token }}` "
-            "(and its job `permissions: pull-requests: write`)"
+            "GITHUB_TOKEN is not set (or not one word): give the step "
+            "`env: GITHUB_TOKEN: ${{ github.token }}` (and its job `permissions: pull-requests: write`)"
         )
     api = os.environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com"
     if not _URL.fullmatch(api):

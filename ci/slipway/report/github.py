@@ -7,6 +7,7 @@ the API's own origin, so the token never goes anywhere else.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -86,9 +87,14 @@ class GitHub:
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, ConnectionResetError):
                 raise TransientError(f"the connection to {self.api} was reset ({exc.reason})") from None
+            if isinstance(exc.reason, TimeoutError):
+                raise _timeout(method, url) from None
             raise SlipwayError(f"cannot reach {self.api} ({exc.reason}): check GITHUB_API_URL") from None
         except TimeoutError:
-            raise SlipwayError(f"{method} {url} had no answer within {TIMEOUT:g} s: re-run the job") from None
+            raise _timeout(method, url) from None
+        except http.client.HTTPException as exc:
+            broken = type(exc).__name__
+            raise SlipwayError(f"{method} {url}: a broken answer ({broken}): re-run the job") from None
         if len(raw) > MAX_ANSWER:
             raise SlipwayError(f"{method} {url}: the answer is larger than {MAX_ANSWER} bytes")
         try:
@@ -135,6 +141,10 @@ def with_retries(attempt: Callable[[], T]) -> T:
                 raise SlipwayError(f"{exc}, {RETRIES + 1} times: re-run the job later") from None
             time.sleep(BACKOFF * (number + 1))
     raise AssertionError("unreachable")
+
+
+def _timeout(method: str, url: str) -> SlipwayError:
+    return SlipwayError(f"{method} {url} had no answer within {TIMEOUT:g} s: re-run the job")
 
 
 def _message(raw: bytes) -> str:
