@@ -174,8 +174,9 @@ def docs(session: nox.Session) -> None:
     sync(session, "docs", project=False)  # its own venv: MkDocs and the theme are needed nowhere else
     for page in site.stage(Path.cwd()):
         session.log(f"{page.title}: {page.source} is not written yet, the site says what writes it")
-    # NO_MKDOCS_2_WARNING: Material's banner about MkDocs 2, printed on every build, says nothing here
-    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+    # MkDocs' bytecode is kept with the project's; Material's banner about MkDocs 2 says nothing here.
+    env = {**bytecode_cache(), "NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
     session.log("site/index.html: open it in a browser")
 
 
