@@ -26,7 +26,7 @@ class Page:
 
     title: str
     path: str  # in the site, as mkdocs.yml's nav names it
-    source: str  # in the project; an HTML source is shown on a page of its own, beside it
+    source: str  # in the project
     writer: str  # how the source comes to be, for the page that stands in for it
     plots: str = ""  # a glob of project files the page shows, staged beside it
 
