@@ -118,6 +118,15 @@ def set_version_tags(tags: dict[str, dict[str, str]]) -> None:
             registry.set_tag(version, key, value)
 
 
+def artifact_folder(run_id: str) -> str:
+    """Where the run's artifacts are kept (a local folder in these stores)."""
+    return str(_project().registry().client.get_run(run_id).info.artifact_uri).removeprefix("file://")
+
+
+def version_tags(version: str) -> dict[str, str]:
+    return _project().registry().get(version).tags
+
+
 def versions() -> list[str]:
     """Every version of the model (none when nothing was ever registered)."""
     return [version.version for version in _project().registry().versions()]

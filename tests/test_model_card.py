@@ -164,7 +164,7 @@ HOSTILE = (
 
 
 def test_hostile_registry_values_stay_text_in_markdown_and_html(tmp_path: Path) -> None:
-    gate = {**GATE, "metrics": {HOSTILE: 0.5}, "primary_metric": HOSTILE}
+    gate = {**GATE, "metrics": {HOSTILE: 0.5, "huge": 10**400, "text": "1"}, "primary_metric": HOSTILE}
     hostile = version(
         git_commit=HOSTILE, **{"slipway.gate": json.dumps(gate), f"data_md5.{HOSTILE}": HOSTILE}
     )
@@ -175,6 +175,8 @@ def test_hostile_registry_values_stay_text_in_markdown_and_html(tmp_path: Path) 
     for tag in ("<script", "<img"):
         assert tag not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "| huge | n/a |" in md
+    assert "| text | n/a |" in md
     assert "](javascript" not in md
     assert "**bold**" not in md
     # every table row stays one row of its table: no raw pipe or line break from a value

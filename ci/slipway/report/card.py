@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import shutil
 from collections import Counter
@@ -72,8 +73,8 @@ class StagedCard:
     uri: str  # where MLflow keeps the Markdown (the version's `slipway.model_card` tag)
     warning: str
 
-    def publish(self, root: Path) -> Path:
-        """Move the card into `root/reports/card/` (each file replaced whole); returns the folder."""
+    def publish(self, root: Path) -> None:
+        """Move the card into `root/reports/card/`, each file replaced whole."""
         target = root / CARD_DIR
         try:
             target.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,6 @@ class StagedCard:
             raise SlipwayError(
                 f"the model card is in MLflow ({self.uri}) but not in {CARD_DIR}: {first_line(exc)}"
             ) from None
-        return target
 
 
 # ---- facts, from the registry (hostile) and the project (its own files) ----------------------------
@@ -98,9 +98,16 @@ def clip(value: object, limit: int = MAX_TEXT) -> str:
 
 
 def _number(value: Any, signed: bool = False) -> str:
+    """A number from the registry for people; "n/a" for anything else (text, null, 1e999, NaN)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "n/a"
-    return f"{value:+.4g}" if signed else page.fmt(float(value), 4)
+    try:
+        number = float(value)  # JSON integers may be too large for a float
+    except OverflowError:
+        return "n/a"
+    if signed and math.isfinite(number):
+        return f"{number:+.4g}"
+    return page.fmt(number, 4)
 
 
 def _capped(rows: Sequence[tuple[str, ...]], what: str) -> tuple[tuple[str, ...], ...]:
