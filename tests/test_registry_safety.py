@@ -358,18 +358,21 @@ def test_a_card_that_cannot_be_logged_moves_nothing(project: Project) -> None:
     seen = drive(
         ["first", "train", ["logistic", OURS, True]],
         ["_", "passed", ["$first.run_id", "$first.model_uri"]],
-        ["artifacts", "artifact_folder", ["$first.run_id"]],
+        ["artifacts", "block_card", ["$first.run_id"]],
+        ["blocked", "slipway", ["deploy"]],
+        ["blocked_state", "state", []],
+        ["blocked_tags", "version_tags", ["1"]],
+        ["blocked_card", "exists", ["reports/card"]],
+        ["_", "unblock_card", ["$artifacts"]],
+        ["deployed", "slipway", ["deploy"]],
+        ["state", "state", []],
+        ["tags", "version_tags", ["1"]],
     )
     run_id, artifacts = seen["first"]["run_id"], Path(seen["artifacts"])
-    artifacts.mkdir(parents=True, exist_ok=True)
-    (artifacts / "model-card").write_text("in the way")
-    seen = drive(["blocked", "slipway", ["deploy"]], ["state", "state", []], ["tags", "version_tags", ["1"]])
     assert refusal(seen["blocked"]).startswith(f"logging model-card/version-1 to run {run_id} failed")
-    assert seen["state"] == {"aliases": {"challenger": "1"}, "events": []}
-    assert "slipway.model_card" not in seen["tags"]
-    assert not (root / "reports" / "card").exists()
-    (artifacts / "model-card").unlink()
-    seen = drive(["deployed", "slipway", ["deploy"]], ["state", "state", []], ["tags", "version_tags", ["1"]])
+    assert seen["blocked_state"] == {"aliases": {"challenger": "1"}, "events": []}
+    assert "slipway.model_card" not in seen["blocked_tags"]
+    assert seen["blocked_card"] is False
     assert seen["deployed"]["code"] == 0, seen["deployed"]
     assert seen["state"]["aliases"] == {"champion": "1"}
     uri = f"runs:/{run_id}/model-card/version-1/model-card.md"
