@@ -118,6 +118,26 @@ def set_version_tags(tags: dict[str, dict[str, str]]) -> None:
             registry.set_tag(version, key, value)
 
 
+def block_card(run_id: str) -> str:
+    """A file where the run's model-card folder would go (logging the card fails); returns the folder."""
+    folder = Path(str(_project().registry().client.get_run(run_id).info.artifact_uri).removeprefix("file://"))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model-card").write_text("in the way")
+    return str(folder)
+
+
+def exists(path: str) -> bool:
+    return Path(path).exists()
+
+
+def unblock_card(folder: str) -> None:
+    (Path(folder) / "model-card").unlink()
+
+
+def version_tags(version: str) -> dict[str, str]:
+    return _project().registry().get(version).tags
+
+
 def versions() -> list[str]:
     """Every version of the model (none when nothing was ever registered)."""
     return [version.version for version in _project().registry().versions()]

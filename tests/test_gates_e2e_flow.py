@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import nox, output, render_project, run
+from tests.conftest import commit_all, git, nox, output, render_project, run
 from tests.serving import call, serving, split
 
 pytestmark = pytest.mark.e2e
@@ -75,15 +75,45 @@ def test_worse_model_fails_evaluate_and_changes_nothing(project: Path) -> None:
     assert champion(project) == "1"
 
 
+CARD_LOGGED = """
+import sys, mlflow
+from slipway.project import Project
+project = Project.load()
+uri = project.registry().get(sys.argv[1]).tags["slipway.model_card"]
+path = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=project.tracking_uri)
+print(uri)
+print(open(path, encoding="utf-8").read(), end="")
+"""
+
+
 def test_better_model_passes_and_deploys_with_a_record(project: Path) -> None:
     use_model(project, FOREST)
+    commit_all(project, "a forest")  # so the run, and the card, name a commit
     out = output(nox(project, "-s", "deploy"))
     assert re.search(
         r"roc_auc vs champion \(CI low >= 0\)\s+\S+\s+\S+\s+\+\S+\s+\[\+\S+, \+\S+\]\s+pass", out
     ), out
     assert "deploy: version 2 is now champion (was version 1)" in out
+    assert "deploy: warning: intended use not filled in: edit docs/intended-use.md" in out
+    # the model card: in reports/card/ and, the same, with the version in MLflow
+    commit = git(project, "rev-parse", "HEAD").strip()
+    markdown = (project / "reports" / "card" / "model-card.md").read_text()
+    page = (project / "reports" / "card" / "model-card.html").read_text()
+    assert markdown.startswith("# Model card: my\\-model version 2\n")
+    assert "<title>Model card: my-model version 2</title>" in page
+    assert f"| git commit | {commit}" in markdown
+    assert f"<td>git commit</td><td>{commit}" in page
+    assert "| replaced | version 1 |" in markdown
+    assert re.search(
+        r"\| champion it replaced \| roc\\_auc( \| \S+){3} \| \\\[\\\+\S+, \\\+\S+\\\] \|", markdown
+    )
+    logged = run(project, str(project / ".venv" / "bin" / "python"), "-c", CARD_LOGGED, "2").stdout
+    uri, logged_markdown = logged.split("\n", 1)
+    assert re.fullmatch(r"runs:/[0-9a-f]{32}/model-card/version-2/model-card\.md", uri)
+    assert logged_markdown == markdown
     history = output(nox(project, "-s", "history"))
-    assert re.search(r"promote\s+2\s+1\s+", history)
+    assert re.search(rf"promote\s+2\s+1\s+.*{re.escape(uri)}", history)
+    assert re.search(r"promote\s+1\s+-\s+.*runs:/\S+/model-card/version-1/model-card\.md", history)
 
 
 def test_rerunning_deploy_on_the_champion_is_a_no_op(project: Path) -> None:

@@ -348,6 +348,43 @@ def test_a_failing_smoke_test_leaves_the_champion_unchanged(project: Project) ->
     assert seen["state"]["aliases"] == {"champion": "1", "challenger": "2"}
 
 
+# ---- the model card (issue 15): logged before anything moves ---------------------------------------
+
+
+def test_a_card_that_cannot_be_logged_moves_nothing(project: Project) -> None:
+    """The run's artifact folder is blocked (a file where the card's folder goes): deploy fails in one
+    line, with no record, no alias moved, no card tag and no local card; unblocked, it promotes."""
+    root, drive = project
+    seen = drive(
+        ["first", "train", ["logistic", OURS, True]],
+        ["_", "passed", ["$first.run_id", "$first.model_uri"]],
+        ["artifacts", "block_card", ["$first.run_id"]],
+        ["blocked", "slipway", ["deploy"]],
+        ["blocked_state", "state", []],
+        ["blocked_tags", "version_tags", ["1"]],
+        ["blocked_card", "exists", ["reports/card"]],
+        ["_", "unblock_card", ["$artifacts"]],
+        ["deployed", "slipway", ["deploy"]],
+        ["state", "state", []],
+        ["tags", "version_tags", ["1"]],
+    )
+    run_id, artifacts = seen["first"]["run_id"], Path(seen["artifacts"])
+    assert refusal(seen["blocked"]).startswith(f"logging model-card/version-1 to run {run_id} failed")
+    assert seen["blocked_state"] == {"aliases": {"challenger": "1"}, "events": []}
+    assert "slipway.model_card" not in seen["blocked_tags"]
+    assert seen["blocked_card"] is False
+    assert seen["deployed"]["code"] == 0, seen["deployed"]
+    assert seen["state"]["aliases"] == {"champion": "1"}
+    uri = f"runs:/{run_id}/model-card/version-1/model-card.md"
+    assert seen["tags"]["slipway.model_card"] == uri
+    assert f"logged to MLflow as {uri}" in seen["deployed"]["out"]
+    # this small project has no docs/intended-use.md: the card and deploy say so, and deploy succeeds
+    assert "deploy: warning: intended use not written: add docs/intended-use.md" in seen["deployed"]["err"]
+    card = (root / "reports" / "card" / "model-card.md").read_text()
+    assert card.startswith("# Model card: mini version 1\n\n> **Warning:** intended use not written")
+    assert (artifacts / "model-card" / "version-1" / "model-card.md").read_text() == card
+
+
 # ---- the project's identity is written once --------------------------------------------------------
 
 

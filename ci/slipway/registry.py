@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError, first_line
@@ -143,6 +144,15 @@ class Registry:
             f"tagging version {version}",
             lambda: self.client.set_model_version_tag(self.name, version, key, value),
         )
+
+    def log_artifacts(self, run_id: str, paths: list[Path], artifact_path: str) -> None:
+        """Files into the run's artifacts under `artifact_path` (a model card, say)."""
+
+        def log() -> None:
+            for path in paths:
+                self.client.log_artifact(run_id, str(path), artifact_path)
+
+        self._call(f"logging {artifact_path} to run {run_id}", log)
 
     def run_tags(self, run_id: str) -> dict[str, str]:
         return dict(self._call(f"reading run {run_id}", lambda: self.client.get_run(run_id)).data.tags)

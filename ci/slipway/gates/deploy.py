@@ -5,18 +5,23 @@ evaluation record agrees with its run (`slipway.gates.evidence`) and with today'
 settings. With `--smoke` the challenger is served and smoke-tested first; a failure leaves the
 champion as it was. Every re-read and move happens under the registry lock: of concurrent deploys
 one promotes and the others find it done. The record is written before the alias moves, and
-`challenger` is removed only while it still points at the promoted version.
+`challenger` is removed only while it still points at the promoted version. The new champion's model
+card (`slipway.report.card`) is logged to MLflow before the record; reports/card/ gets it after the move.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
+from pathlib import Path
 
 from slipway.errors import SlipwayError
 from slipway.gates import evidence, record
 from slipway.gates.lock import registry_lock
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, Registry, Version
+from slipway.report import card as model_card
 
 LINEAGE_PREFIXES = ("git_", "data_md5.", "params_hash", "slipway.gate")
 
@@ -52,36 +57,58 @@ def smoke_first(project: Project, run_id: str) -> str:
     return version
 
 
+def already_champion(champion: Version | None, run_id: str) -> bool:
+    """True, and says so, when this candidate is the champion already: deploy has nothing to do."""
+    if champion is None or champion.run_id != run_id:
+        return False
+    print(f"deploy: version {champion.version} (this candidate) is already {CHAMPION}: nothing to do")
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     project = Project.load()
     registry = project.registry()
     candidate = project.candidate()
-    champion = registry.alias(CHAMPION)
-    if champion is not None and champion.run_id == candidate.run_id:
-        print(f"deploy: version {champion.version} (this candidate) is already {CHAMPION}: nothing to do")
+    if already_champion(registry.alias(CHAMPION), candidate.run_id):
         return 0
     smoked = smoke_first(project, candidate.run_id) if args.smoke else None
-    with registry_lock(registry, "deploy"):
-        champion = registry.alias(CHAMPION)
-        if champion is not None and champion.run_id == candidate.run_id:
-            print(f"deploy: version {champion.version} (this candidate) is already {CHAMPION}: nothing to do")
-            return 0
-        challenger = passing_challenger(project, registry, candidate.run_id)
-        if smoked is not None and challenger.version != smoked:
-            raise SlipwayError(f"{CHALLENGER} moved after the smoke test ({smoked} -> {challenger.version})")
-        details = {k: v for k, v in challenger.tags.items() if k.startswith(LINEAGE_PREFIXES)}
-        event = record.Event(
-            "promote", challenger.version, champion.version if champion else None, details=details
-        )
-        record.write(registry, event)
-        registry.set_alias(CHAMPION, challenger.version)
-        still = registry.alias(CHALLENGER)
-        if still is not None and still.version == challenger.version:
-            registry.delete_alias(CHALLENGER)
+    with tempfile.TemporaryDirectory(prefix="slipway-card-") as staging:
+        with registry_lock(registry, "deploy"):
+            champion = registry.alias(CHAMPION)
+            if already_champion(champion, candidate.run_id):
+                return 0
+            challenger = passing_challenger(project, registry, candidate.run_id)
+            if smoked is not None and challenger.version != smoked:
+                raise SlipwayError(
+                    f"{CHALLENGER} moved after the smoke test ({smoked} -> {challenger.version})"
+                )
+            details = {k: v for k, v in challenger.tags.items() if k.startswith(LINEAGE_PREFIXES)}
+            event = record.Event(
+                "promote", challenger.version, champion.version if champion else None, details=details
+            )
+            card = stage_card(project, registry, challenger, event, Path(staging))  # before anything moves
+            record.write(registry, event)
+            registry.set_alias(CHAMPION, challenger.version)
+            still = registry.alias(CHALLENGER)
+            if still is not None and still.version == challenger.version:
+                registry.delete_alias(CHALLENGER)
+        card.publish(project.root)
     previous = f" (was version {champion.version})" if champion else ""
     smoke = "; smoke-tested before the move" if smoked else ""
     print(f"deploy: version {challenger.version} is now {CHAMPION}{previous}; recorded by {event.by}{smoke}")
+    print(f"deploy: model card in {model_card.CARD_DIR}/, logged to MLflow as {card.uri}")
+    if card.warning:
+        print(f"deploy: warning: {card.warning}", file=sys.stderr)
     return 0
+
+
+def stage_card(
+    project: Project, registry: Registry, version: Version, event: record.Event, folder: Path
+) -> model_card.StagedCard:
+    """The new champion's model card, logged to its run and tagged on the version (see report.card)."""
+    tables = {"training": project.gates.train, "holdout": project.gates.holdout}
+    card = model_card.build(project.root, project.contract, tables, version, event)
+    return model_card.stage(card, registry, version, folder)
 
 
 def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

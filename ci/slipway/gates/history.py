@@ -1,4 +1,4 @@
-"""`slipway history`: every promotion and rollback of the model, oldest first."""
+"""`slipway history`: every promotion and rollback of the model, oldest first, with each champion's card."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ import argparse
 from slipway.gates import record, table
 from slipway.project import Project
 from slipway.registry import CHAMPION
+from slipway.report.card import CARD_TAG
+
+
+def card_uri(tags: dict[str, str]) -> str:
+    """Where the version's model card is in MLflow; "-" for none (promoted before cards, or tampered)."""
+    uri = tags.get(CARD_TAG, "")
+    return uri if uri and len(uri) <= 300 and uri.isprintable() else "-"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,9 +24,18 @@ def run(args: argparse.Namespace) -> int:
     if not events:
         print(f"history: model {project.config.model_name!r} has never been promoted")
         return 0
-    header = ["time (UTC)", "event", "version", "replaced", "by", "git commit"]
+    cards = {v.version: card_uri(v.tags) for v in registry.versions()}
+    header = ["time (UTC)", "event", "version", "replaced", "by", "git commit", "card"]
     rows = [
-        [e.at[:19], e.kind, e.version, e.previous or "-", e.by, e.details.get("git_commit", "")[:12]]
+        [
+            e.at[:19],
+            e.kind,
+            e.version,
+            e.previous or "-",
+            e.by,
+            e.details.get("git_commit", "")[:12],
+            cards.get(e.version, "-"),
+        ]
         for e in events
     ]
     print(table.render(header, rows))
