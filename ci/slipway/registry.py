@@ -154,6 +154,15 @@ class Registry:
 
         self._call(f"logging {artifact_path} to run {run_id}", log)
 
+    def download_artifacts(self, run_id: str, artifact_path: str, dst: Path) -> Path:
+        """The run's artifacts under `artifact_path`, copied into `dst` (a model card, say)."""
+        return Path(
+            self._call(
+                f"downloading {artifact_path} of run {run_id}",
+                lambda: self.client.download_artifacts(run_id, artifact_path, str(dst)),
+            )
+        )
+
     def run_tags(self, run_id: str) -> dict[str, str]:
         return dict(self._call(f"reading run {run_id}", lambda: self.client.get_run(run_id)).data.tags)
 

@@ -2,18 +2,21 @@
 
 The previous champion comes from the current champion's promotion record; the target must belong
 to this project and carry a consistent evaluation record (`slipway.gates.evidence`). Reads and the
-move happen under the registry lock. The rollback is recorded on the version that becomes champion.
+move happen under the registry lock. The rollback is recorded on the version that becomes champion,
+and that version's model card goes back into reports/card/.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from slipway.errors import SlipwayError
 from slipway.gates import evidence, record
 from slipway.gates.lock import registry_lock
 from slipway.project import Project
 from slipway.registry import CHAMPION, Registry
+from slipway.report import card
 
 
 def previous_champion(registry: Registry, current: str) -> str:
@@ -49,6 +52,13 @@ def roll_back(project: Project, registry: Registry, to: str | None) -> int:
     record.write(registry, event)
     registry.set_alias(CHAMPION, target.version)
     print(f"rollback: version {target.version} is {CHAMPION} again (was version {champion.version})")
+    try:  # the move is done: a card that cannot be fetched is a warning, not a failed rollback
+        print(f"rollback: {card.restore(project.root, registry, target)}")
+    except SlipwayError as exc:
+        print(
+            f"rollback: warning: {CHAMPION}'s model card not restored in {card.CARD_DIR}/: {exc}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -374,3 +375,22 @@ def stage(card: Card, registry: Registry, version: Version, folder: Path) -> Sta
     uri = artifact_uri(version)
     registry.set_tag(version.version, CARD_TAG, uri)
     return StagedCard(folder, uri, card.warning)
+
+
+def restore(root: Path, registry: Registry, version: Version) -> str:
+    """Put the card of `version` (champion again after a rollback) back in reports/card/.
+
+    Only the card deploy logged for that version is fetched (the path is ours, not the tag's); a
+    version without one leaves reports/card/ empty rather than showing another version's card.
+    Returns a line for the log.
+    """
+    if version.tags.get(CARD_TAG) != artifact_uri(version):
+        for name in (MARKDOWN, HTML):
+            (root / CARD_DIR / name).unlink(missing_ok=True)
+        return f"version {version.version} has no model card (promoted before cards): {CARD_DIR}/ emptied"
+    with tempfile.TemporaryDirectory(prefix="slipway-card-") as staging:
+        folder = registry.download_artifacts(
+            version.run_id, f"{ARTIFACT_PATH}/version-{version.version}", Path(staging)
+        )
+        StagedCard(folder, artifact_uri(version), "").publish(root)
+    return f"model card of version {version.version} restored in {CARD_DIR}/"
