@@ -122,3 +122,15 @@ def write_example(out_dir: Path, task: str, passed: bool) -> Path:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     gate.publish(outcome(task, passed), out_dir)
     return out_dir / gate.HTML
+
+
+def verdict_of(project: Path) -> str:
+    """The first line of the report `nox -s evaluate` wrote in a rendered project (its verdict), as
+    text without Markdown's escapes and bold; the HTML page must be there too and inline its plots."""
+    directory = project / gate.DIRECTORY
+    page = (directory / gate.HTML).read_text()
+    assert "data:image/png;base64," in page
+    assert "<script" not in page
+    first = (directory / gate.MARKDOWN).read_text().splitlines()[0]
+    assert first.startswith("**")
+    return first.strip("*").replace("\\", "")

@@ -183,7 +183,8 @@ def verdict_sentence(checks: list[Check], champion_version: str | None) -> str:
         return "passed: no check is configured (no thresholds, no baseline) and there is no champion yet."
     names = _against(champion_version)
     kinds = [names[kind] for kind in PASS_ORDER if any(c.against == kind for c in checks)]
-    return f"passed all {len(checks)} checks ({', '.join(kinds)})."
+    counted = "its one check" if len(checks) == 1 else f"all {len(checks)} checks"
+    return f"passed {counted} ({', '.join(kinds)})."
 
 
 def report(checks: list[Check]) -> None:
