@@ -210,23 +210,33 @@ def run(args: argparse.Namespace) -> int:
     candidate_scores = project.scores(model, features, candidate.model_uri)
     metrics = project.metrics(target, candidate_scores)
     checks = threshold_checks(gates.thresholds, metrics, contract.task)
-    seen = gate_report.Outcome(
-        project.config.model_name, contract, gates, "", True, checks, y, candidate_scores
+    seen = gate_report.Outcome(  # what the report shows; the verdict comes last
+        model_name=project.config.model_name,
+        contract=contract,
+        gates=gates,
+        verdict="",
+        passed=False,
+        checks=checks,
+        y=y,
+        candidate=candidate_scores,
     )
 
     champion = registry.alias(CHAMPION)
     if champion is not None and champion.run_id == candidate.run_id:
         report(checks)
         noop = f"candidate run {candidate.run_id} is already {CHAMPION} (version {champion.version})"
-        publish(args, project, replace(seen, verdict=f"nothing to do: {noop}."))
+        publish(args, project, replace(seen, verdict=f"nothing to do: {noop}.", passed=True))
         print(f"evaluate: {noop}: nothing to do")
         return 0
     resamples = Resamples.draw(
         len(y), samples=gates.bootstrap_samples, confidence=gates.confidence, seed=gates.seed
     )
-    seen = replace(seen, resamples=resamples, train_y=training_target(project, args.report))
+    train = training_target(project, args.report)
+    if train is not None:
+        seen = replace(seen, train_y=bootstrap_target(train, contract))
+    seen = replace(seen, resamples=resamples)
     if gates.baseline:
-        naive = baseline_scores(project.train_target(), contract, len(y))
+        naive = baseline_scores(train, contract, len(y))
         versus_baseline, check = versus(
             "baseline", gates, chosen.primary, y, naive, candidate_scores, resamples
         )
@@ -246,9 +256,8 @@ def run(args: argparse.Namespace) -> int:
     report(checks)
     failed = [c for c in checks if not c.passed]
     champion_version = champion.version if champion else None
-    publish(
-        args, project, replace(seen, verdict=verdict_sentence(checks, champion_version), passed=not failed)
-    )
+    verdict = verdict_sentence(checks, champion_version)
+    publish(args, project, replace(seen, checks=checks, verdict=verdict, passed=not failed))
     if failed:
         print(failure_line(failed, champion_version))
         return 1
@@ -270,11 +279,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def training_target(project: Project, wanted: bool) -> Array | None:
-    """The training rows' target for the report's data summary (None: not wanted, or no table)."""
-    if not wanted or not (project.root / project.gates.train).exists():
-        return None
-    return bootstrap_target(project.train_target(), project.contract)
+def training_target(project: Project, report: bool) -> Any:
+    """The training rows' target, read once: the baseline needs it, the report shows it where it exists."""
+    if project.gates.baseline or (report and (project.root / project.gates.train).exists()):
+        return project.train_target()
+    return None
 
 
 def publish(args: argparse.Namespace, project: Project, outcome: gate_report.Outcome) -> None:
