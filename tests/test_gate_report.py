@@ -207,3 +207,15 @@ def test_the_curves_are_sklearns() -> None:
     np.testing.assert_allclose(roc_points(positive, score), (fpr, tpr))
     precision, recall, _ = precision_recall_curve(positive, score, drop_intermediate=False)
     np.testing.assert_allclose(pr_points(positive, score), (recall[::-1][1:], precision[::-1][1:]))
+
+
+def test_class_names_are_plotted_as_written(tmp_path: Path) -> None:
+    """A user's labels are text to matplotlib: `$` opens no math (an unmatched one would raise)."""
+    from dataclasses import replace
+
+    seen = outcome("binary", True)
+    labels = ("$5 or less", "over $5, and a name far longer than a tick label should be")
+    contract = replace(seen.contract, target=replace(seen.contract.target, labels=labels))
+    gate.publish(replace(seen, contract=contract), tmp_path)
+    assert (tmp_path / "confusion.png").read_bytes().startswith(PNG)
+    assert "class over $5, and a name far" in (tmp_path / "report.md").read_text().replace("\\", "")

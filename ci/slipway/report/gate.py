@@ -168,8 +168,8 @@ def model_plots(outcome: Outcome) -> list[Figure]:
                 gate_plots.regression(outcome.y, models),
             )
         ]
-    labels = [str(label) for label in outcome.contract.labels]
-    positive = labels[1] if len(labels) == 2 else None
+    labels = outcome.contract.labels
+    positive = gate_plots.tick_labels(labels)[1] if len(labels) == 2 else None
     return [
         Figure("confusion.png", "confusion matrix", gate_plots.confusion(outcome.y, models, labels)),
         Figure(
@@ -245,7 +245,7 @@ def contract_note(contract: Contract) -> str:
 
 def data_plots(outcome: Outcome) -> list[Figure]:
     if outcome.contract.is_classification:
-        labels = [str(label) for label in outcome.contract.labels]
+        labels = outcome.contract.labels
         train = None if outcome.train_y is None else outcome.train_y.astype(int)
         return [
             Figure(

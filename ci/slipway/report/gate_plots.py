@@ -19,6 +19,8 @@ from slipway.report.page import png, pyplot
 
 CANDIDATE, CHAMPION, BASELINE = "#1f77b4", "#ff7f0e", "#7f7f7f"
 SMALL = 8  # font size of ticks, legends and titles
+MAX_POINTS = 5000  # scatter plots draw a seeded sample of larger holdouts
+MAX_ANNOTATED = 15  # confusion matrices with more classes show colours without counts
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class Scored:
     name: str
     scores: Array
     color: str
+
+
+def tick_labels(labels: Sequence[object]) -> list[str]:
+    """Class names as matplotlib shows them literally: `$` is not math, long names are cut."""
+    texts = [str(label).replace("$", r"\$") for label in labels]
+    return [text if len(text) <= 24 else text[:23] + "…" for text in texts]
 
 
 def _finish(axis: Any, title: str, legend: bool = True) -> None:
@@ -75,31 +83,32 @@ def confusion_counts(y: Array, scores: Array, n_classes: int) -> Array:
     return counts
 
 
-def confusion(y: Array, models: Sequence[Scored], labels: Sequence[str]) -> bytes:
+def _annotate(axis: Any, counts: Array) -> None:
+    """Each cell's count, white on the darker half of the colour scale."""
+    for (row, col), count in np.ndenumerate(counts):
+        color = "white" if count > counts.max() / 2 else "black"
+        axis.text(col, row, str(count), ha="center", va="center", fontsize=SMALL, color=color)
+
+
+def confusion(y: Array, models: Sequence[Scored], labels: Sequence[object]) -> bytes:
     """One confusion matrix per model, side by side (rows: true class, columns: predicted)."""
     k = len(labels)
-    size = 2.2 + 0.45 * k
-    figure, axes = pyplot().subplots(1, len(models), figsize=(size * len(models), size), squeeze=False)
-    for i, (axis, model) in enumerate(zip(axes[0], models, strict=True)):
+    names = tick_labels(labels)
+    size = min(2.2 + 0.45 * k, 9.0)
+    figure, axes = pyplot().subplots(
+        1, len(models), figsize=(size * len(models), size), squeeze=False, sharey=True
+    )
+    tilt = k > 3 or max(map(len, names)) > 8
+    for axis, model in zip(axes[0], models, strict=True):
         counts = confusion_counts(y, model.scores, k)
         axis.imshow(counts, cmap="Blues")
-        for (row, col), count in np.ndenumerate(counts):
-            dark = count > counts.max() / 2
-            axis.text(
-                col,
-                row,
-                str(count),
-                ha="center",
-                va="center",
-                fontsize=SMALL,
-                color="white" if dark else "black",
-            )
-        axis.set_xticks(range(k), labels, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center")
-        axis.set_yticks(range(k), labels)
+        if k <= MAX_ANNOTATED:
+            _annotate(axis, counts)
+        axis.set_xticks(range(k), names, rotation=45 if tilt else 0, ha="right" if tilt else "center")
         axis.set_xlabel("predicted", fontsize=SMALL)
-        if i == 0:
-            axis.set_ylabel("true", fontsize=SMALL)
         _finish(axis, model.name, legend=False)
+    axes[0][0].set_yticks(range(k), names)  # shared by the matrices beside it
+    axes[0][0].set_ylabel("true", fontsize=SMALL)
     return png(figure)
 
 
@@ -126,6 +135,9 @@ def curves(y: Array, models: Sequence[Scored], positive_label: str | None) -> by
 def regression(y: Array, models: Sequence[Scored]) -> bytes:
     """Predicted against actual (the diagonal is perfect) and residuals against predicted."""
     figure, (fit, residual) = pyplot().subplots(1, 2, figsize=(8.4, 3.6))
+    rows = np.arange(len(y))
+    if len(y) > MAX_POINTS:
+        rows = np.random.default_rng(0).choice(rows, MAX_POINTS, replace=False)
     for rank, model in enumerate(models):
         style = {
             "s": 9,
@@ -134,8 +146,9 @@ def regression(y: Array, models: Sequence[Scored]) -> bytes:
             "label": model.name,
             "zorder": len(models) - rank,
         }
-        fit.scatter(y, model.scores, **style)  # the candidate (first) is drawn on top
-        residual.scatter(model.scores, y - model.scores, **style)
+        actual, predicted = y[rows], model.scores[rows]
+        fit.scatter(actual, predicted, **style)  # the candidate (first) is drawn on top
+        residual.scatter(predicted, actual - predicted, **style)
     low, high = float(np.min(y)), float(np.max(y))
     fit.plot([low, high], [low, high], color=BASELINE, linestyle=":", linewidth=1)
     residual.axhline(0, color=BASELINE, linestyle=":", linewidth=1)
@@ -166,7 +179,7 @@ def improvement(
     return png(figure)
 
 
-def class_balance(labels: Sequence[str], holdout: Array, train: Array | None) -> bytes:
+def class_balance(labels: Sequence[object], holdout: Array, train: Array | None) -> bytes:
     """Each class's share of the holdout (and of the training rows)."""
     k = len(labels)
     figure, axis = pyplot().subplots(figsize=(max(4.0, 0.7 * k + 2), 3.0))
@@ -176,7 +189,7 @@ def class_balance(labels: Sequence[str], holdout: Array, train: Array | None) ->
     for i, (name, y, color) in enumerate(sides):
         shares = np.bincount(y, minlength=k) / max(len(y), 1)
         axis.bar(x + (i - (len(sides) - 1) / 2) * width, shares, width, color=color, label=name)
-    axis.set_xticks(x, labels, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center")
+    axis.set_xticks(x, tick_labels(labels), rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center")
     axis.set_ylabel("share of rows", fontsize=SMALL)
     _finish(axis, "class balance")
     return png(figure)
