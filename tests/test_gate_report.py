@@ -16,7 +16,7 @@ from slipway.gates.metrics import metric_for, metrics_for
 from slipway.report import gate
 from slipway.report.page import md_escape
 
-from tests.gate_examples import TASKS, outcome, write_example
+from tests.gate_examples import LABELS, TASKS, outcome, write_example
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -85,6 +85,21 @@ def test_the_primary_rows_are_the_verdicts_own_numbers(written: tuple[str, bool,
     check = next(c for c in seen.checks if c.name.endswith("vs champion (CI low >= 0)"))
     assert check.interval == primary[5]
     assert check.passed is passed
+
+
+def test_the_data_summary_counts_rows_and_classes(written: tuple[str, bool, Path]) -> None:
+    task, _, directory = written
+    text = (directory / "report.md").read_text()
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    rows = table_cells(tokens, [i for i, t in enumerate(tokens) if t.type == "table_open"][2])
+    assert rows[:2] == [["", "holdout", "training"], ["rows", "240", "720"]]
+    if task == "regression":
+        assert [row[0] for row in rows[2:]] == ["target mean", "target std", "target min", "target max"]
+    else:
+        classes = rows[2:]
+        assert [row[0] for row in classes] == [f"class {label}" for label in LABELS[task]]
+        assert sum(int(row[1].split(" ")[0]) for row in classes) == 240
+    assert "Contract checks passed" in text
 
 
 def test_every_image_link_is_a_real_png_in_the_directory(written: tuple[str, bool, Path]) -> None:

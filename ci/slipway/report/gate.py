@@ -23,12 +23,20 @@ from slipway.gates.checks import HEADER, Check
 from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare
 from slipway.gates.metrics import Array, metrics_for
 from slipway.report import gate_plots
-from slipway.report.page import document, figure_tag, html_table, link_images, md_escape, md_table
+from slipway.report.page import figure_tag, html_table, link_images, md_escape, md_table, styled_document
 
 DIRECTORY = Path("reports/gate")
 MARKDOWN = "report.md"
 HTML = "report.html"
 TITLE = "Evaluation gate"
+# Plots at their own pixel size, side by side while they fit (the shared grid squeezes wide ones);
+# numbers and intervals never wrap inside a cell.
+STYLE = """
+.plots{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
+.plots img{width:auto;max-width:100%}
+.plots figure{display:table}.plots figcaption{display:table-caption;caption-side:bottom}
+td{white-space:nowrap}td:first-child{white-space:normal}
+"""
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,7 @@ def improvement_plot(outcome: Outcome) -> list[Figure]:
     return [Figure("improvement.png", title, image, caption)]
 
 
-def _count(n: int, total: int) -> str:
+def _share(n: int, total: int) -> str:
     return f"{n} ({n / total:.1%})" if total else "0"
 
 
@@ -214,31 +222,37 @@ def data_table(outcome: Outcome) -> Table:
         k = len(outcome.contract.labels)
         counts = [np.bincount(y.astype(int), minlength=k) for _, y in sides]
         for i, label in enumerate(outcome.contract.labels):
-            rows.append([f"class {label}", *(_count(int(c[i]), int(c.sum())) for c in counts)])
+            rows.append([f"class {label}", *(_share(int(c[i]), int(c.sum())) for c in counts)])
     else:
         for name, stat in (("mean", np.mean), ("std", np.std), ("min", np.min), ("max", np.max)):
             rows.append([f"target {name}", *(f"{float(stat(y)):.4g}" for _, y in sides)])
     return Table(header, rows)
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def contract_note(contract: Contract) -> str:
     """The contract rules the pipeline checked before this holdout existed (`validate`, `featurize`)."""
     columns = contract.columns
-    rules = [f"{len(columns)} column types", f"{sum(not c.nullable for c in columns)} not-null columns"]
+    rules = [
+        _counted(len(columns), "column type"),
+        _counted(sum(not c.nullable for c in columns), "not-null column"),
+    ]
     ranges = sum(c.range is not None for c in columns)
     categories = sum(bool(c.categories) and c.role == "feature" for c in columns)
-    rules += [f"{ranges} ranges"] if ranges else []
-    rules += [f"{categories} category lists"] if categories else []
+    rules += [_counted(ranges, "range")] if ranges else []
+    rules += [_counted(categories, "category list")] if categories else []
     if contract.is_classification:
-        rules.append(
-            f"{len(contract.labels)} target labels, each at least {contract.target.min_class_share:g} of rows"
-        )
+        share = contract.target.min_class_share
+        rules.append(f"{len(contract.labels)} target labels, each at least {share:g} of rows")
     elif contract.target.range is not None:
         rules.append("the target's range")
     rules += ["no duplicate rows"] if contract.no_duplicate_rows else []
     rules.append("no holdout row in the training rows")
     return (
-        "Contract checks passed (the pipeline's `validate` and `featurize` stages stop at the first"
+        "Contract checks passed (the pipeline's validate and featurize stages stop at the first"
         f" broken rule, so this holdout exists only if they held): {', '.join(rules)}."
     )
 
@@ -316,7 +330,7 @@ def html_page(report: Report) -> str:
 
     def grid(figures: list[Figure]) -> str:
         tags = "".join(figure_tag(f.title, f.image, f.caption) for f in figures)
-        return f'<div class="grid">{tags}</div>'
+        return f'<div class="plots">{tags}</div>'
 
     verdict = html.escape(f"{TITLE}: {report.verdict}")
     body = [
@@ -336,7 +350,7 @@ def html_page(report: Report) -> str:
             f"<p>{html.escape(report.contract_note)}</p>",
             grid(report.data_plots),
         ]
-    return document(TITLE, "\n".join(body))
+    return styled_document(TITLE, "\n".join(body), STYLE)
 
 
 def write(report: Report, directory: Path) -> Path:
