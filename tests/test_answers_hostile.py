@@ -94,6 +94,9 @@ def test_answers_land_verbatim(hostile: Path) -> None:
         if str(hook.get("entry", "")).startswith("slipway-")
     ]
     assert slipway_hooks == [[HOSTILE["slipway_requirement"]]] * 4
+    train = yaml.safe_load((hostile / ".github" / "workflows" / "train.yml").read_text())
+    (poster,) = [s for s in train["jobs"]["comment"]["steps"] if "slipway-pr-comment" in s.get("run", "")]
+    assert poster["env"]["SLIPWAY"] == HOSTILE["slipway_requirement"]
     dvc = configparser.ConfigParser(interpolation=None)
     dvc.read_string((hostile / ".dvc" / "config").read_text())
     assert dvc["'remote \"storage\"'"]["url"] == HOSTILE["dvc_remote"]

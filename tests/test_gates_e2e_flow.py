@@ -242,3 +242,36 @@ def test_monitor_fails_a_shifted_batch_naming_the_features(project: Path) -> Non
     report = json.loads((project / "reports" / "monitor" / "report.json").read_text())
     assert report["passed"] is False
     assert {f["name"] for f in report["features"] if f["drifted"]} == {"mean_radius", "worst_area"}
+
+
+# ---- the docs site of what the flow left: a champion, its reports, a drift report ---------------
+
+
+def test_docs_builds_the_site_strictly_from_the_reports(project: Path) -> None:
+    out = output(nox(project, "-s", "docs"))
+    assert "mkdocs build --strict" in out
+    built = project / "site"
+    index = (built / "index.html").read_text()
+    title = (project / "README.md").read_text().splitlines()[0].removeprefix("# ")
+    assert title in index  # the README is the front page
+    for page in ("gate/report.html", "card/model-card.html", "monitor/index.html", "intended-use.html"):
+        assert f'href="{page}"' in index  # in the nav
+        assert (built / page).is_file()
+    drift = project / "reports" / "monitor" / "report.html"
+    assert (built / "monitor" / "report.html").read_bytes() == drift.read_bytes()
+    assert '<iframe src="report.html"' in (built / "monitor" / "index.html").read_text()
+    gate = project / "reports" / "gate"
+    if (gate / "report.md").is_file():
+        plots = list(gate.glob("*.png"))
+        assert plots
+        for plot in plots:
+            assert (built / "gate" / plot.name).read_bytes() == plot.read_bytes()
+    else:
+        assert "nox -s evaluate</code> writes it" in (built / "gate" / "report.html").read_text()
+    card = (built / "card" / "model-card.html").read_text()
+    if (project / "reports" / "card" / "model-card.md").is_file():
+        assert "not written yet" not in card
+    else:
+        assert "nox -s deploy</code> writes it" in card
+    status = run(project, "git", "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+    assert not [line for line in status if line[3:].startswith(("build/", "site/"))]  # git ignores both

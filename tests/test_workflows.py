@@ -75,6 +75,8 @@ ALLOWED_COMMANDS = {
         r"(?: --timeout \w+)?"
     ),
     "all-green": re.compile(r"exit 1"),
+    # the gate report comment, by the slipway the project pins (never whatever is newest)
+    "slipway-pr-comment": re.compile(r'uvx --from "\$SLIPWAY" slipway-pr-comment(?: --[a-z-]+ "\$[A-Z_]+")*'),
 }
 NOX = re.compile(
     r'uvx nox@"\$NOX_VERSION" -s (?P<sessions>[a-z][a-z-]*(?: [a-z][a-z-]*)*)(?: -- (?P<args>.+))?'
@@ -296,6 +298,8 @@ def test_run_steps_only_call_documented_sessions(project: Path) -> None:
         'echo "hi" > "$GITHUB_ENV"',
         'echo "$(id)" >> "$GITHUB_STEP_SUMMARY"',
         "uvx nox -s deploy",  # nox at whatever version is newest
+        "uvx slipway-pr-comment",  # slipway at whatever version is newest
+        'uvx --from "$SLIPWAY" slipway-pr-comment --artifact-url ${{ needs.train.outputs.report-url }}',
         'uvx --from \'dvc>=3,<4\' dvc metrics diff --md "$BASE_SHA" >> "$GITHUB_STEP_SUMMARY"',
     ],
 )
@@ -318,6 +322,8 @@ def test_security_rules(project: Path) -> None:
             allowed = {"id-token"} if logs_in else set()
             if (name, job_name) == ("monitor.yml", "open-issue"):
                 allowed = {"issues"}
+            if (name, job_name) == ("train.yml", "comment"):
+                allowed = {"pull-requests"}
             assert writes <= allowed, f"{name}: job {job_name} writes {writes}"
         for job_name, step in steps(workflow):
             if step.get("uses", "").startswith("actions/checkout@"):
@@ -330,6 +336,34 @@ def test_security_rules(project: Path) -> None:
                 assert PINNED_USES.match(line), f"{name}: not pinned to a SHA with a version comment: {line}"
     monitor = load(project / ".github" / "workflows" / "monitor.yml")
     assert monitor["jobs"]["open-issue"]["permissions"] == {"issues": "write"}
+
+
+def test_only_the_comment_job_writes_on_the_pull_request(project: Path) -> None:
+    """The gate report reaches the pull request from a job that holds the only write token there,
+    with no secret and no checkout (it runs none of the pull request's code), by the pinned slipway."""
+    train = load(project / ".github" / "workflows" / "train.yml")
+    assert train["permissions"] == {}
+    writers = {name for name, job in train["jobs"].items() if "pull-requests" in job["permissions"]}
+    assert writers == {"comment"}
+    comment = train["jobs"]["comment"]
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert comment["needs"] == "train"
+    assert comment["if"].startswith("${{ !cancelled() && ")
+    assert "secrets." not in json.dumps(comment)
+    assert "environment" not in comment
+    uses = [step.get("uses", "").split("@")[0] for step in comment["steps"]]
+    assert "actions/checkout" not in uses
+    assert "actions/download-artifact" in uses
+    # The report is kept whether the gate passed or blocked, under the agreed artifact name.
+    train_steps = train["jobs"]["train"]["steps"]
+    (upload,) = [s for s in train_steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "gate-report"
+    assert upload["if"] == "${{ !cancelled() }}"
+    url = f"${{{{ steps.{upload['id']}.outputs.artifact-url }}}}"
+    assert train["jobs"]["train"]["outputs"]["report-url"] == url
+    (post,) = [s for s in comment["steps"] if "slipway-pr-comment" in s.get("run", "")]
+    pinned = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"][0]
+    assert post["env"]["SLIPWAY"] == pinned
 
 
 def test_triggers_and_concurrency(project: Path) -> None:
@@ -502,7 +536,7 @@ def test_cloud_login_follows_the_remote(project: Path) -> None:
     for name in ("train.yml", "deploy.yml", "monitor.yml"):
         workflow = load(project / ".github" / "workflows" / name)
         for job_name, job in workflow["jobs"].items():
-            if job_name == "open-issue":
+            if job_name in ("open-issue", "comment"):  # they pull no data
                 continue
             logins = [s for s in job["steps"] if s.get("uses", "").startswith(tuple(LOGIN_ACTIONS.values()))]
             text = json.dumps(job)

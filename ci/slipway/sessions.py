@@ -15,6 +15,7 @@ import nox
 
 from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
 from slipway.environment import bytecode_cache, run, shares_project_env, sync, uv_bin
+from slipway.report import site
 
 SessionFunc = Callable[[nox.Session], None]
 
@@ -165,6 +166,20 @@ def data_adopt(session: nox.Session) -> None:
     session.log("adopted: review `git diff` (contract.yaml above all), run `uvx nox`, then commit")
 
 
+def docs(session: nox.Session) -> None:
+    """Build the docs site into site/ (MkDocs, strict): README, gate report, model card, drift report."""
+    _config(session)
+    if not Path("mkdocs.yml").is_file():
+        session.error("docs needs mkdocs.yml, which this project lacks: `nox -s template-update` adds it")
+    sync(session, "docs", project=False)  # its own venv: MkDocs and the theme are needed nowhere else
+    for page in site.stage(Path.cwd()):
+        session.log(f"{page.title}: {page.source} is not written yet, the site says what writes it")
+    # MkDocs' bytecode is kept with the project's; Material's banner about MkDocs 2 says nothing here.
+    env = {**bytecode_cache(), "NO_MKDOCS_2_WARNING": "1"}
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
+    session.log("site/index.html: open it in a browser")
+
+
 COPIER = "copier==9.19.1"  # the copier `template-update` runs (uvx), whatever is installed
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
@@ -258,6 +273,7 @@ SESSIONS: dict[str, Spec] = {
     "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
     "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
     "data-adopt": Spec(data_adopt, data_adopt.__doc__ or ""),
+    "docs": Spec(docs, docs.__doc__ or "", own_venv=True),
     "template-update": Spec(template_update, template_update.__doc__ or ""),
 }
 
