@@ -7,6 +7,8 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
              is the figure; copy -> green; a warm re-run of both
   train      cold `nox -s train` in a fresh project; no-op `nox -R -s train` afterwards
   tracking   the train stage with MLflow tracking vs the same fit without it; the evaluate gate
+  report     `slipway evaluate` with its gate report (reports/gate/) against `--no-report`, on a
+             default project whose candidate differs from the champion: the ratio is the figure
   update     `copier update` of a default project between release tags (tests/releases.py), as
              `nox -s template-update` runs it; the session itself; from the previous release
   own-data   first green of the default project at --baseline-ref against now (ratio), first
@@ -39,11 +41,13 @@ from tests.releases import next_release, release_history  # noqa: E402
 Timer = Callable[[], float]
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+def timed(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None, codes: tuple[int, ...] = (0,)
+) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    if result.returncode not in codes:
         raise SystemExit(
             f"{' '.join(cmd)} failed in {cwd}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
@@ -165,6 +169,34 @@ def tracking(b: Bench) -> None:
     )
 
 
+def report(b: Bench) -> None:
+    """The gate itself (as `nox -R -s evaluate` runs it), with and without its report, alternating.
+
+    A champion first (`nox -s deploy`), then a different candidate, so the report draws everything
+    (confusion matrices and curves of both models); --verdict-only keeps the registry unchanged
+    between runs, so every run does the same work. The smaller forest may be blocked (exit 1): a
+    blocked gate writes the same report.
+    """
+    project = b.fresh()
+    timed(["uvx", "nox", "-s", "deploy"], project)
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 200", "n_estimators: 50"))
+    timed(["uvx", "nox", "-s", "train"], project)
+    env = {"PYTHONPYCACHEPREFIX": str(project / ".nox" / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
+    gate = [str(project / ".venv" / "bin" / "slipway"), "evaluate", "--verdict-only"]
+    timed(gate, project, env, (0, 1))  # compiles matplotlib's bytecode once, as any earlier run would
+    runs: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(b.runs):
+        runs["with"].append(timed(gate, project, env, (0, 1)))
+        runs["without"].append(timed([*gate, "--no-report"], project, env, (0, 1)))
+    if not (project / "reports" / "gate" / "report.html").is_file():
+        raise SystemExit("slipway evaluate wrote no reports/gate/report.html")
+    with_report = b.record("`slipway evaluate` with the gate report", runs["with"])
+    without = b.record("`slipway evaluate --no-report`", runs["without"])
+    b.ratio("with report / without", with_report, without)
+    b.figure("time the report adds", with_report - without, "difference of medians")
+
+
 COPIER_UPDATE = [
     *("uvx", "--from", "copier==9.19.1", "copier", "update", "--trust", "--defaults"),
     *("--skip-tasks", "--conflict", "inline"),
@@ -260,6 +292,7 @@ BENCHES = {
     "gates": gates,
     "train": train,
     "tracking": tracking,
+    "report": report,
     "update": update,
     "own-data": own_data,
     "suite": suite,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import commit_all, git, nox, output, render_project, run
+from tests.gate_examples import verdict_of
 from tests.serving import call, serving, split
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +72,9 @@ def test_worse_model_fails_evaluate_and_changes_nothing(project: Path) -> None:
     assert re.search(r"roc_auc vs champion \(CI low >= 0\)\s+\S+\s+\S+\s+-\S+\s+\[.*\]\s+FAIL", out), out
     assert "evaluate: FAIL against champion version 1" in out
     assert "registry unchanged" in out
+    verdict = verdict_of(project)
+    assert verdict.startswith("Evaluation gate: blocked against champion version 1: roc_auc vs champion")
+    assert verdict.endswith("; registry unchanged.")
     assert "slipway deploy" not in out  # deploy never ran
     assert champion(project) == "1"
 
@@ -93,6 +97,9 @@ def test_better_model_passes_and_deploys_with_a_record(project: Path) -> None:
     assert re.search(
         r"roc_auc vs champion \(CI low >= 0\)\s+\S+\s+\S+\s+\+\S+\s+\[\+\S+, \+\S+\]\s+pass", out
     ), out
+    assert verdict_of(project) == (
+        "Evaluation gate: passed all 5 checks (thresholds, the naive baseline, champion version 1)."
+    )
     assert "deploy: version 2 is now champion (was version 1)" in out
     assert "deploy: warning: intended use not filled in: edit docs/intended-use.md" in out
     # the model card: in reports/card/ and, the same, with the version in MLflow

@@ -317,7 +317,7 @@ def test_a_real_model_beats_the_baseline_and_the_verdict_line_says_so() -> None:
     gates = GatesConfig(bootstrap_samples=200)
     primary = metric_for("roc_auc", "classification", 3)
     result, check = versus("baseline", gates, primary, y, naive, strong)
-    assert result.reference == pytest.approx(0.5)
+    assert result.comparison.reference == pytest.approx(0.5)
     assert check.passed
     assert check.name == "roc_auc vs baseline (CI low >= 0)"
     _, same = versus("baseline", gates, primary, y, naive, naive.copy())

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import copier_cli, nox, output, render_project
+from tests.gate_examples import verdict_of
 from tests.serving import call, serving, split
 from tests.tables import mixed_table, write
 
@@ -72,6 +73,7 @@ class TestThreeClassesFromCsv:
         assert set(metrics) == {"roc_auc", "accuracy", "f1", "log_loss"}
         assert metrics["roc_auc"] > 0.8
         assert "evaluate: pass" in out
+        assert verdict_of(project) == "Evaluation gate: passed its one check (the naive baseline)."
 
 
 class TestRegressionFromParquet:
@@ -87,6 +89,7 @@ class TestRegressionFromParquet:
         assert summary(out) == dict.fromkeys(DEFAULT_GATES, "success"), out[-6000:]
         assert set(json.loads((project / "reports/metrics.json").read_text())) == {"rmse", "mae", "r2"}
         assert "rmse vs baseline" in out
+        assert verdict_of(project) == "Evaluation gate: passed its one check (the naive baseline)."
 
 
 @pytest.mark.parametrize(

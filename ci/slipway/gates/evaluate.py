@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -23,30 +23,18 @@ from slipway.contract import Contract
 from slipway.errors import SlipwayError
 from slipway.gates import evidence, table
 from slipway.gates.baseline import baseline_scores
-from slipway.gates.compare import Comparison, improvement, paired_bootstrap
+from slipway.gates.checks import HEADER, Against, Check
+from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare, improvement
 from slipway.gates.lock import registry_lock
 from slipway.gates.metrics import Array, Metric, metric_for
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
+from slipway.report import gate as gate_report
 
 VERDICT_ONLY_ENV = "SLIPWAY_VERDICT_ONLY"  # 1: the pull-request mode, see add_command
-Against = Literal["champion", "thresholds", "baseline"]
 AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
-HEADER = ["check", "reference", "candidate", "delta", "CI", "verdict"]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the verdict table; `reference` is the baseline's or the champion's value."""
-
-    name: str
-    reference: str
-    candidate: str
-    delta: str
-    interval: str
-    passed: bool
-    against: Against
+PASS_ORDER: tuple[Against, ...] = ("thresholds", "baseline", "champion")  # as the gate checks them
 
 
 @dataclass(frozen=True)
@@ -112,18 +100,24 @@ def threshold_checks(thresholds: tuple[Threshold, ...], metrics: dict[str, float
 
 
 def versus(
-    against: Against, gates: GatesConfig, metric: Metric, y: Array, reference: Array, candidate: Array
-) -> tuple[Comparison, Check]:
-    """The primary metric's paired bootstrap against the baseline or the champion, and its verdict line."""
-    result = paired_bootstrap(
-        metric,
-        y,
-        reference,
-        candidate,
-        samples=gates.bootstrap_samples,
-        confidence=gates.confidence,
-        seed=gates.seed,
-    )
+    against: Against,
+    gates: GatesConfig,
+    metric: Metric,
+    y: Array,
+    reference: Array,
+    candidate: Array,
+    resamples: Resamples | None = None,
+) -> tuple[Bootstrapped, Check]:
+    """The primary metric's paired bootstrap against the baseline or the champion, and its verdict line.
+
+    `resamples`: the gate run's shared draw (the settings' seed, samples and confidence; drawn here if None).
+    """
+    if resamples is None:
+        resamples = Resamples.draw(
+            len(y), samples=gates.bootstrap_samples, confidence=gates.confidence, seed=gates.seed
+        )
+    bootstrapped = compare(metric, y, reference, candidate, resamples)
+    result = bootstrapped.comparison
     check = Check(
         f"{result.metric} vs {against} (CI low >= {gates.min_improvement:g})",
         fmt(result.reference),
@@ -133,7 +127,7 @@ def versus(
         result.low >= gates.min_improvement,
         against,
     )
-    return result, check
+    return bootstrapped, check
 
 
 def guarded_checks(
@@ -157,27 +151,44 @@ def guarded_checks(
     return checks
 
 
-def failure_line(failed: list[Check], champion_version: str | None) -> str:
-    """One line naming what the candidate failed against and which checks, champion first."""
-    names = {
+def _against(champion_version: str | None) -> dict[Against, str]:
+    return {
         "champion": f"champion version {champion_version}",
         "thresholds": "thresholds",
         "baseline": "the naive baseline",
     }
+
+
+def failure_reason(failed: list[Check], champion_version: str | None) -> str:
+    """What the candidate failed against and which checks, champion first: "against X: check; check"."""
+    names = _against(champion_version)
     parts = [names[kind] for kind in AGAINST_ORDER if any(c.against == kind for c in failed)]
     if champion_version is None and parts:
         parts[0] += " (no champion yet)"
     checks = "; ".join(c.name for c in failed)
-    return f"evaluate: FAIL against {' and '.join(parts)}: {checks}; registry unchanged"
+    return f"against {' and '.join(parts)}: {checks}"
+
+
+def failure_line(failed: list[Check], champion_version: str | None) -> str:
+    """One line naming what the candidate failed against and which checks, champion first."""
+    return f"evaluate: FAIL {failure_reason(failed, champion_version)}; registry unchanged"
+
+
+def verdict_sentence(checks: list[Check], champion_version: str | None) -> str:
+    """The verdict for the report, in the failure line's words: "passed all 3 checks against ..."."""
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        return f"blocked {failure_reason(failed, champion_version)}; registry unchanged."
+    if not checks:
+        return "passed: no check is configured (no thresholds, no baseline) and there is no champion yet."
+    names = _against(champion_version)
+    kinds = [names[kind] for kind in PASS_ORDER if any(c.against == kind for c in checks)]
+    counted = "its one check" if len(checks) == 1 else f"all {len(checks)} checks"
+    return f"passed {counted} ({', '.join(kinds)})."
 
 
 def report(checks: list[Check]) -> None:
-    rows = [
-        [c.name, c.reference, c.candidate, c.delta, c.interval, "pass" if c.passed else "FAIL"]
-        for c in checks
-    ]
-    print(table.render(HEADER, rows))
-    table.summarize("Evaluation gate", HEADER, rows)
+    print(table.render(HEADER, [c.row() for c in checks]))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,31 +210,56 @@ def run(args: argparse.Namespace) -> int:
     candidate_scores = project.scores(model, features, candidate.model_uri)
     metrics = project.metrics(target, candidate_scores)
     checks = threshold_checks(gates.thresholds, metrics, contract.task)
+    seen = gate_report.Outcome(  # what the report shows; the verdict comes last
+        model_name=project.config.model_name,
+        contract=contract,
+        gates=gates,
+        verdict="",
+        passed=False,
+        checks=checks,
+        y=y,
+        candidate=candidate_scores,
+    )
 
     champion = registry.alias(CHAMPION)
     if champion is not None and champion.run_id == candidate.run_id:
         report(checks)
-        print(
-            f"evaluate: candidate run {candidate.run_id} is already {CHAMPION}"
-            f" (version {champion.version}): nothing to do"
-        )
+        noop = f"candidate run {candidate.run_id} is already {CHAMPION} (version {champion.version})"
+        publish(args, project, replace(seen, verdict=f"nothing to do: {noop}.", passed=True))
+        print(f"evaluate: {noop}: nothing to do")
         return 0
-    baseline = None
+    resamples = Resamples.draw(
+        len(y), samples=gates.bootstrap_samples, confidence=gates.confidence, seed=gates.seed
+    )
+    train = training_target(project, args.report)
+    if train is not None:
+        seen = replace(seen, train_y=bootstrap_target(train, contract))
+    seen = replace(seen, resamples=resamples)
     if gates.baseline:
-        naive = baseline_scores(project.train_target(), contract, len(y))
-        baseline, check = versus("baseline", gates, chosen.primary, y, naive, candidate_scores)
+        naive = baseline_scores(train, contract, len(y))
+        versus_baseline, check = versus(
+            "baseline", gates, chosen.primary, y, naive, candidate_scores, resamples
+        )
         checks.append(check)
-    comparison = None
+        seen = replace(seen, baseline=naive, versus_baseline=versus_baseline)
     if champion is not None:
         project.ours(champion)  # a foreign champion is refused before it is loaded
         what = f"champion version {champion.version}"
         champion_scores = project.scores(project.load_model(champion.source, what), features, what)
-        comparison, check = versus("champion", gates, chosen.primary, y, champion_scores, candidate_scores)
+        versus_champion, check = versus(
+            "champion", gates, chosen.primary, y, champion_scores, candidate_scores, resamples
+        )
         checks += [check, *guarded_checks(chosen.guarded, y, champion_scores, candidate_scores)]
+        seen = replace(
+            seen, champion=champion_scores, champion_version=champion.version, versus_champion=versus_champion
+        )
     report(checks)
     failed = [c for c in checks if not c.passed]
+    champion_version = champion.version if champion else None
+    verdict = verdict_sentence(checks, champion_version)
+    publish(args, project, replace(seen, checks=checks, verdict=verdict, passed=not failed))
     if failed:
-        print(failure_line(failed, champion.version if champion else None))
+        print(failure_line(failed, champion_version))
         return 1
     if args.verdict_only:
         print("evaluate: pass; registry unchanged (verdict only: `nox -s deploy` registers and promotes)")
@@ -234,13 +270,27 @@ def run(args: argparse.Namespace) -> int:
         candidate.run_id,
         candidate.model_uri,
         metrics,
-        Verdict(baseline, comparison),
+        Verdict(*(b.comparison if b else None for b in (seen.versus_baseline, seen.versus_champion))),
         champion,
     )
     print(
         f"evaluate: pass; registered version {version.version} as {CHALLENGER} (deploy makes it {CHAMPION})"
     )
     return 0
+
+
+def training_target(project: Project, report: bool) -> Any:
+    """The training rows' target, read once: the baseline needs it, the report shows it where it exists."""
+    if project.gates.baseline or (report and (project.root / project.gates.train).exists()):
+        return project.train_target()
+    return None
+
+
+def publish(args: argparse.Namespace, project: Project, outcome: gate_report.Outcome) -> None:
+    """The gate report in reports/gate/ and the job summary, unless `--no-report`."""
+    if args.report:
+        path = gate_report.publish(outcome, project.root / gate_report.DIRECTORY)
+        print(f"evaluate: report in {path.relative_to(project.root).parent}/ (report.md, report.html)")
 
 
 def register(
@@ -339,5 +389,11 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         action="store_true",
         default=os.environ.get(VERDICT_ONLY_ENV, "").lower() in ("1", "true"),
         help=f"gate without registering or moving an alias (default: set by {VERDICT_ONLY_ENV}=1)",
+    )
+    parser.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help=f"skip writing {gate_report.DIRECTORY}/ (and the job summary), e.g. in a hot loop",
     )
     parser.set_defaults(handler=run)

@@ -107,3 +107,8 @@ def link_images(markdown: str, url: str | None) -> str:
     if url:
         return _MD_IMAGE.sub(lambda m: f"[{m.group(1)} (plot)]({url})", markdown)
     return _MD_IMAGE.sub(lambda m: f"_{m.group(1)} (plot in the report's HTML)_", markdown)
+
+
+def styled_document(title: str, body: str, style: str) -> str:
+    """`document` with CSS of the page's own after the shared style (in the head, where it belongs)."""
+    return document(title, body).replace("</style></head>", f"{style}</style></head>", 1)
