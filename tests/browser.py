@@ -69,9 +69,8 @@ def open_page(browser: Any, page_file: Path, screenshot: Path) -> PageCheck:
 
     page.route("**/*", route)
     page.goto(page_file.resolve().as_uri(), wait_until="load")
-    images = page.evaluate(
-        "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0 && i.naturalHeight > 0])"
-    )
+    decoded = "i.complete && i.naturalWidth > 0 && i.naturalHeight > 0"
+    images = page.evaluate(f"Array.from(document.images).map(i => [i.alt, {decoded}])")
     page.screenshot(path=str(screenshot), full_page=True)
     page.close()
     with Image.open(screenshot) as shot:

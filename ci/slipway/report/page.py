@@ -27,7 +27,7 @@ th:first-child,td:first-child{text-align:left}tr.bad td{background:#fff3f2}
 figure{margin:0}figcaption{font-size:.85rem;color:#555}img{width:100%}
 """
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")  # $: GitHub renders $...$ as math
 
 
 def fmt(value: float, digits: int = 3) -> str:
