@@ -133,6 +133,13 @@ def test_rerunning_deploy_on_the_champion_is_a_no_op(project: Path) -> None:
 def test_rollback_restores_the_previous_champion(project: Path) -> None:
     out = output(nox(project, "-s", "rollback"))
     assert "rollback: version 1 is champion again (was version 2)" in out
+    # reports/card/ shows the champion again: version 1's own card, as deploy logged it
+    assert "rollback: model card of version 1 restored in reports/card/" in out
+    assert (
+        (project / "reports" / "card" / "model-card.md")
+        .read_text()
+        .startswith("# Model card: my\\-model version 1\n")
+    )
     assert champion(project) == "1"
     history = output(nox(project, "-s", "history"))
     assert re.search(r"rollback\s+1\s+2\s+", history)
@@ -141,6 +148,10 @@ def test_rollback_restores_the_previous_champion(project: Path) -> None:
 def test_rollback_to_an_explicit_version(project: Path) -> None:
     out = output(nox(project, "-s", "rollback", "--", "--to", "2"))
     assert "rollback: version 2 is champion again (was version 1)" in out
+    assert (
+        "<title>Model card: my-model version 2</title>"
+        in (project / "reports" / "card" / "model-card.html").read_text()
+    )
     result = nox(project, "-s", "rollback", "--", "--to", "9", check=False)
     assert result.returncode != 0
     assert "slipway rollback: model 'my-model' has no version 9: it has 1, 2" in output(result)
