@@ -95,8 +95,7 @@ def adopt(table: Path, target: str, task: str) -> None:
     """
     env = {**os.environ, "PYTHONPYCACHEPREFIX": str(PYCACHE.resolve()), "PYTHONDONTWRITEBYTECODE": ""}
     cmd = ("slipway", "adopt", str(table), "--target", target, "--task", task)
-    groups = ("--all-groups", "--no-group", "docs")  # slipway.environment.PROJECT_GROUPS, as `nox` syncs
-    run(uv(), "run", "--quiet", "--frozen", *groups, *cmd, env=env)
+    run(uv(), "run", "--quiet", "--frozen", "--all-groups", *cmd, env=env)
 
 
 def main(args: argparse.Namespace) -> None:

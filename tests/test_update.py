@@ -16,7 +16,6 @@ from pathlib import Path
 
 import copier
 import pytest
-from slipway.environment import PROJECT_GROUPS
 from slipway.hooks import check_stage_deps
 
 from tests.conftest import ROOT, commit_all, git, nox, output, run
@@ -190,7 +189,7 @@ def make_user_edits(dest: Path) -> dict[str, bytes]:
 
 def test_update_from_the_last_release_keeps_every_edit(releases: Releases, project: Project) -> None:
     dest = project(releases.old, tasks=True)
-    run(dest, "uv", "sync", "--quiet", "--frozen", *PROJECT_GROUPS)  # a working .venv, as after `nox`
+    run(dest, "uv", "sync", "--quiet", "--frozen", "--all-groups")  # a working .venv, as after `nox`
     user_files = make_user_edits(dest)
     data = (dest / "data/raw/breast_cancer.csv").read_bytes()
 

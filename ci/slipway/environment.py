@@ -30,15 +30,10 @@ def shares_project_env() -> bool:
     return uv_bin() is not None
 
 
-# What the shared `.venv` holds: every dependency group but `docs`, which only the `docs` session
-# needs, in its own venv. hooks/post_copy.py syncs the same at copy time, or the first `nox` re-syncs.
-PROJECT_GROUPS = ("--all-groups", "--no-group", "docs")
-
-
 def _use_project_env(session: nox.Session, uv: str) -> None:
     env_dir = PROJECT_ENV.resolve()
     session.run_install(
-        uv, "sync", "--frozen", *PROJECT_GROUPS, "--quiet",
+        uv, "sync", "--frozen", "--all-groups", "--quiet",
         env={"UV_PROJECT_ENVIRONMENT": str(env_dir)},
         external=True,
     )  # fmt: skip
