@@ -245,7 +245,10 @@ def test_deploy_and_rollback_need_an_evaluation_record_consistent_with_the_run(p
         "champion moved since evaluate (version 2 was compared against 1, champion is now 3):"
         " re-run `nox -s evaluate`"
     )
-    assert seen["rolled_back"]["out"].strip() == "rollback: version 1 is champion again (was version 3)"
+    assert seen["rolled_back"]["out"].strip().splitlines() == [
+        "rollback: version 1 is champion again (was version 3)",
+        "rollback: model card of version 1 restored in reports/card/",
+    ]
     assert refusal(seen["unproven"]).startswith("version 3 of 'mini' has no evaluation record")
 
 
