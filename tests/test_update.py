@@ -27,6 +27,10 @@ MIGRATIONS = ROOT / "hooks" / "migrations"
 NEXT = "v0.2.1"
 MARKERS = re.compile(rb"^(<<<<<<< |>>>>>>> |=======$)", re.MULTILINE)
 # Rendered by the template and never merged afterwards (copier.yml `_skip_if_exists`).
+NEW_FILES = {
+    "mkdocs.yml",
+    "docs/intended-use.md",
+}  # new in this release: the docs site, the model card's prose
 USER_OWNED = ("params.yaml", "dvc.yaml", "README.md", "src/", "tests/", "data/", "uv.lock")
 
 
@@ -201,9 +205,11 @@ def test_update_from_the_last_release_keeps_every_edit(releases: Releases, proje
     status = changed(dest)
     assert not [path for path in status if path.startswith(USER_OWNED)], status
     assert set(status) >= {".copier-answers.yml", "noxfile.py", ".pre-commit-config.yaml", "pyproject.toml"}
-    assert all(code == " M" for code in status.values()), (
+    added = {path for path, code in status.items() if code == "??"}
+    assert added == NEW_FILES, status  # the files this release adds, the team's to commit
+    assert all(code == " M" for path, code in status.items() if path not in added), (
         status
-    )  # modified only: nothing new, lost or unmerged
+    )  # the rest modified only: nothing lost or unmerged
     for name, content in user_files.items():
         assert (dest / name).read_bytes() == content, f"{name} changed"
     # what 0.1.0's copy task made survives the update (parked by the 0.2.0 migration)
