@@ -21,10 +21,13 @@ def _sync(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff lint rules and formatting."""
+    """Ruff lint rules and formatting; the READMEs' session tables against slipway.sessions.SESSIONS."""
     _sync(session, "--only-group", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    readmes = ("README.md", "template/README.md.jinja")
+    table = ("python", "-m", "slipway.session_table", "--check", *readmes)
+    session.run("uv", "run", "--frozen", *table, external=True)  # slipway itself, from the repo's env
 
 
 @nox.session

@@ -238,10 +238,11 @@ def template_update(session: nox.Session) -> None:
 
 @dataclass(frozen=True)
 class Spec:
-    """How a shared session is registered."""
+    """How a shared session is registered, and the one line the READMEs' session tables show."""
 
     func: SessionFunc
-    doc: str
+    doc: str  # what `nox -l` prints
+    summary: str  # the README row (`python -m slipway.session_table` writes it): one line, Markdown
     default: bool = False  # runs when `nox` is called without -s
     requires: list[str] = field(default_factory=list)
     own_venv: bool = False  # True: its own virtualenv, not the shared project environment
@@ -251,30 +252,98 @@ class Spec:
 # (train -> evaluate) starts first and the checks fill the other core around it. `tests` comes
 # after `lint`: by then the pipeline has compiled the bytecode both import (pandas, sklearn, mlflow).
 SESSIONS: dict[str, Spec] = {
-    "train": Spec(train, train.__doc__ or "", default=True),
-    "typecheck": Spec(typecheck, typecheck.__doc__ or "", default=True),
-    "lint": Spec(lint, lint.__doc__ or "", default=True, own_venv=True),
-    "tests": Spec(tests, tests.__doc__ or "", default=True),
+    "train": Spec(
+        train,
+        train.__doc__ or "",
+        "`dvc repro`: validate the data contract, featurize, train (an MLflow run), score the holdout; "
+        "pulls missing data first",
+        default=True,
+    ),
+    "typecheck": Spec(
+        typecheck,
+        typecheck.__doc__ or "",
+        "mypy in strict mode over `typecheck_paths` (`src/` and `tests/`)",
+        default=True,
+    ),
+    "lint": Spec(
+        lint,
+        lint.__doc__ or "",
+        "pre-commit on every file: ruff, file hygiene, data-in-DVC, params, stage deps, tracking URIs, "
+        "workflows (`-- HOOK_ID` runs one hook)",
+        default=True,
+        own_venv=True,
+    ),
+    "tests": Spec(
+        tests,
+        tests.__doc__ or "",
+        "pytest with branch coverage of the model package, failing below `coverage_floor`",
+        default=True,
+    ),
     "evaluate": Spec(
         _gate("evaluate"),
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
+        "the gate: any thresholds, then a paired bootstrap against the naive baseline and the `champion` "
+        "on the same holdout; a pass registers the model as `challenger`; writes the gate report",
         default=True,
         requires=["train"],
     ),
     "deploy": Spec(
         _gate("deploy", groups=("serve",), args=("--smoke",)),
         "Smoke-test this commit's passing challenger, then promote it to champion (with a promotion record).",
+        "smoke-tests this commit's passing `challenger`, then makes it `champion` with a promotion record "
+        "(who, when, what) and a model card; runs `train` and `evaluate` first",
         requires=["evaluate"],
     ),
-    "rollback": Spec(_gate("rollback"), "Point champion back at the previous one (-- --to VERSION)."),
-    "history": Spec(_gate("history"), "List promotions and rollbacks of the registered model."),
-    "serve": Spec(_gate("serve", groups=("serve",)), "Serve the champion on 127.0.0.1 (-- --port PORT)."),
-    "monitor": Spec(_gate("monitor"), "Check a batch for drift from the training data (-- BATCH.csv)."),
-    "data-pull": Spec(_data("pull"), "Fetch DVC-tracked data from the remote."),
-    "data-push": Spec(_data("push"), "Send DVC-tracked data and pipeline outputs to the remote."),
-    "data-adopt": Spec(data_adopt, data_adopt.__doc__ or ""),
-    "docs": Spec(docs, docs.__doc__ or "", own_venv=True),
-    "template-update": Spec(template_update, template_update.__doc__ or ""),
+    "rollback": Spec(
+        _gate("rollback"),
+        "Point champion back at the previous one (-- --to VERSION).",
+        "points `champion` back at the previous one (`-- --to VERSION` picks one) and restores its "
+        "model card",
+    ),
+    "history": Spec(
+        _gate("history"),
+        "List promotions and rollbacks of the registered model.",
+        "every promotion and rollback, with each champion's model card",
+    ),
+    "serve": Spec(
+        _gate("serve", groups=("serve",)),
+        "Serve the champion on 127.0.0.1 (-- --port PORT).",
+        "serves the `champion` on 127.0.0.1 until Ctrl-C (`-- --port PORT`)",
+    ),
+    "monitor": Spec(
+        _gate("monitor"),
+        "Check a batch for drift from the training data (-- BATCH.csv).",
+        "has a batch drifted from the training data? (`-- BATCH.csv`); fails if so, writes the drift report",
+    ),
+    "data-pull": Spec(
+        _data("pull"),
+        "Fetch DVC-tracked data from the remote.",
+        "`dvc pull`: DVC-tracked data from the remote in `.dvc/config`",
+    ),
+    "data-push": Spec(
+        _data("push"),
+        "Send DVC-tracked data and pipeline outputs to the remote.",
+        "`dvc push`: DVC-tracked data and pipeline outputs to the remote in `.dvc/config`",
+    ),
+    "data-adopt": Spec(
+        data_adopt,
+        data_adopt.__doc__ or "",
+        "makes another CSV or Parquet table the project's data (`-- PATH --target COLUMN`), on a clean "
+        "git tree",
+    ),
+    "docs": Spec(
+        docs,
+        docs.__doc__ or "",
+        "builds the docs site into `site/` (MkDocs, strict): the README, the gate report, the model card, "
+        "the drift report",
+        own_venv=True,
+    ),
+    "template-update": Spec(
+        template_update,
+        template_update.__doc__ or "",
+        "`copier update` to the newest template release (`-- --vcs-ref vX.Y.Z` picks one), on a clean git "
+        "tree; fails naming files left with conflicts",
+    ),
 }
 
 
