@@ -34,7 +34,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,14 +42,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from slipway.config import ProjectConfig, load_project, tracking_uri
+from slipway.errors import SlipwayError
+from slipway.serve.command import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare_project(workdir: Path) -> Path:
@@ -64,11 +61,12 @@ def prepare_project(workdir: Path) -> Path:
     return project
 
 
-def model_name(project: Path) -> str:
-    import tomllib
-
-    table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["slipway"]
-    return str(table.get("model_name") or table["package"])
+def project_config(project: Path) -> ProjectConfig:
+    """The project's `[tool.slipway]` settings, read by the same reader its gates use."""
+    try:
+        return load_project(project / "pyproject.toml")
+    except SlipwayError as error:
+        sys.exit(str(error))
 
 
 def example_row(project: Path) -> bytes:
@@ -154,7 +152,7 @@ def stop_servers(servers: Servers) -> None:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_servers(project: Path, name: str, servers: Servers) -> None:
+def start_servers(project: Path, config: ProjectConfig, servers: Servers) -> None:
     # The project's shared `.venv` (sessions sync it with every group), or an older per-session venv.
     venv = next(
         (
@@ -169,14 +167,14 @@ def start_servers(project: Path, name: str, servers: Servers) -> None:
     env = {
         **os.environ,
         "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",  # mlflow starts `uvicorn` from PATH
-        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        "MLFLOW_TRACKING_URI": tracking_uri(config, project),
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
     mlflow_port, slipway_port = free_port(), free_port()
     # Own process groups, so stopping a server stops its workers too.
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
     mlflow_cmd = [
-        str(venv / "mlflow"), "models", "serve", "-m", f"models:/{name}@champion",
+        str(venv / "mlflow"), "models", "serve", "-m", f"models:/{config.model_name}@champion",
         "--env-manager", "local", "-h", HOST, "-p", str(mlflow_port), "-w", "1",
     ]  # fmt: skip
     servers["mlflow"] = (
@@ -214,7 +212,7 @@ def main() -> None:
     servers: Servers = {}
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     try:
-        start_servers(project, model_name(project), servers)
+        start_servers(project, project_config(project), servers)
         for _, port, path in servers.values():  # warm-up: first requests pay lazy imports
             asyncio.run(load(port, path, body, 50, 2))
         for concurrency in args.concurrency:

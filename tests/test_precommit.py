@@ -14,10 +14,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
+import yaml
 from slipway.hooks import check_data_in_dvc, check_params, check_stage_deps, check_tracking_uri
 
-from tests.conftest import Render, git, run
+from tests.conftest import ROOT, Render, git, run
 
 # pre-commit as the generated project's lint group installs it: with pre-commit-uv (faster installs).
 PRE_COMMIT = ("uvx", "--quiet", "--from", "pre-commit==4.7.0", "--with", "pre-commit-uv==4.4.1", "pre-commit")
@@ -468,6 +470,24 @@ def test_try_repo_runs_each_hook(
     code, out = pre_commit(scratch_repo, "try-repo", str(template), hook, "--files", *bad)
     assert code == 1, out
     assert message in out
+
+
+HOOK_SETTINGS = ("name", "language", "files", "exclude", "types", "types_or")
+
+
+def test_generated_config_declares_each_slipway_hook_as_the_hook_repository_does() -> None:
+    """A project runs slipway's hooks as `repo: local` copies: each must select the same files and run
+    the same command as .pre-commit-hooks.yaml (the source), or the two drift apart unnoticed."""
+    shipped = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    env = jinja2.Environment(keep_trailing_newline=True)
+    env.filters["to_json"] = json.dumps
+    source = (ROOT / "template" / ".pre-commit-config.yaml.jinja").read_text()
+    rendered = yaml.safe_load(env.from_string(source).render(project_name="P", slipway_pin="slipway"))
+    local = {hook["id"]: hook for repo in rendered["repos"] for hook in repo["hooks"]}
+    for hook in shipped:
+        copy = local[hook["id"]]
+        assert copy["entry"].split()[0] == hook["entry"], hook["id"]
+        assert {k: copy.get(k) for k in HOOK_SETTINGS} == {k: hook.get(k) for k in HOOK_SETTINGS}, hook["id"]
 
 
 # ---- the generated config in a rendered project --------------------------------------------------

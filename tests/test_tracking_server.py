@@ -16,7 +16,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from slipway.serve.command import free_port
 
 from tests.conftest import render_project, run
 
@@ -43,13 +43,6 @@ MODEL = "my-model"  # the default answers' registered model name (project_slug)
 DB_USER = DB_NAME = "mlflow"
 DB_PASSWORD = "slipway-test"  # a throwaway cluster on loopback
 EVENT_ROW = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d ")  # a row of `history`'s table
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pg_bin(name: str) -> str:

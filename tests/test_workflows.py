@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from slipway import sessions as slipway_sessions
 
 from tests.conftest import ROOT, render_project
 
@@ -41,25 +42,12 @@ LOGIN_ACTIONS = {
 GENERATED = ("ci.yml", "train.yml", "deploy.yml", "monitor.yml")
 
 # The public contract of slipway's sessions: the only names a workflow may call.
-SESSIONS = frozenset(
-    {
-        "lint",
-        "typecheck",
-        "tests",
-        "train",
-        "evaluate",
-        "deploy",
-        "rollback",
-        "history",
-        "serve",
-        "monitor",
-        "data-pull",
-        "data-push",
-    }
-)
+SESSIONS = frozenset(slipway_sessions.SESSIONS)
 
 # What the generated workflows call today; a session added to a workflow is added here on purpose.
-EXPECTED_CALLS = SESSIONS - {"history", "serve", "data-push"}
+EXPECTED_CALLS = frozenset(
+    {"lint", "typecheck", "tests", "train", "evaluate", "deploy", "rollback", "monitor", "data-pull"}
+)
 
 SUMMARY = r'>> "\$GITHUB_STEP_SUMMARY"'
 QUOTED = r'"(?:[^"`\\$]|\$[A-Z_]+)*"'  # double-quoted text; only plain $VARS expand inside

@@ -249,10 +249,7 @@ def load_gates(pyproject: Path = Path("pyproject.toml")) -> GatesConfig:
     A missing table means the defaults: beat the naive baseline, then the champion, on the task's
     default primary metric.
     """
-    raw = _table(pyproject).get("gates", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[tool.slipway.gates] must be a table, got {raw!r}")
-    _known_keys(raw, GATE_KEYS, GATES)
+    raw = _sub_table(pyproject, "gates", GATE_KEYS)
     primary = raw.get("primary_metric")
     if primary is not None:
         _metric("primary_metric", primary)

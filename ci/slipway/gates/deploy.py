@@ -19,11 +19,10 @@ from pathlib import Path
 from slipway.errors import SlipwayError
 from slipway.gates import evidence, record
 from slipway.gates.lock import registry_lock
+from slipway.gates.names import LINEAGE_PREFIXES
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, Registry, Version
 from slipway.report import card as model_card
-
-LINEAGE_PREFIXES = ("git_", "data_md5.", "params_hash", "slipway.gate")
 
 
 def passing_challenger(project: Project, registry: Registry, run_id: str) -> Version:

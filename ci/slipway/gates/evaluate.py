@@ -27,6 +27,7 @@ from slipway.gates.checks import HEADER, Against, Check
 from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare, improvement
 from slipway.gates.lock import registry_lock
 from slipway.gates.metrics import Array, Metric, metric_for
+from slipway.gates.names import GATE_TAG, RUN_LINEAGE
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
@@ -328,14 +329,10 @@ def gate_tags(
     champion: Version | None,
 ) -> dict[str, str]:
     """The tags a passing version is registered with: verdict, gate details, lineage, the project."""
-    lineage = {
-        k: v
-        for k, v in registry.run_tags(run_id).items()
-        if k.startswith(("git_", "data_md5.", "params_hash"))
-    }
+    lineage = {k: v for k, v in registry.run_tags(run_id).items() if k.startswith(RUN_LINEAGE)}
     return {
         VERDICT_TAG: "pass",
-        "slipway.gate": json.dumps(
+        GATE_TAG: json.dumps(
             {
                 "metrics": metrics,
                 "thresholds": [str(t) for t in project.gates.thresholds],

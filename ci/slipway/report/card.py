@@ -23,6 +23,7 @@ import yaml
 
 from slipway.contract import CONTRACT_FILE, Contract
 from slipway.errors import SlipwayError, first_line
+from slipway.gates.names import DATA_MD5, GATE_TAG
 from slipway.gates.record import Event
 from slipway.registry import PROJECT_TAG, Registry, Version
 from slipway.report import page, prose
@@ -32,7 +33,6 @@ MARKDOWN, HTML = "model-card.md", "model-card.html"
 INTENDED_USE = "docs/intended-use.md"
 UNFILLED = "<!-- slipway: fill in, then delete this line -->"  # the template's marker in INTENDED_USE
 CARD_TAG = "slipway.model_card"  # on the version: the URI of its card's Markdown in MLflow
-GATE_TAG = "slipway.gate"  # on the version: evaluate's metrics and comparisons (JSON)
 ARTIFACT_PATH = "model-card"  # in the version's run, one folder per version (a run may have several)
 MAX_TEXT = 2048  # characters kept of any one value from the registry
 MAX_ROWS = 50  # entries kept of any list from the registry
@@ -211,9 +211,9 @@ def data_versions(root: Path, version: Version, tables: Iterable[str]) -> Sectio
     """The data's hashes: what the training run read (its `data_md5.*` tags) and, from dvc.lock, the
     DVC-tracked inputs (those with a .dvc pointer) and the outputs holding the training and holdout tables."""
     rows = [
-        (clip(key.removeprefix("data_md5.")), clip(value), "training run")
+        (clip(key.removeprefix(DATA_MD5)), clip(value), "training run")
         for key, value in sorted(version.tags.items())
-        if key.startswith("data_md5.")
+        if key.startswith(DATA_MD5)
     ]
     tables = list(tables)
     seen = {(row[0], row[1]): index for index, row in enumerate(rows)}
