@@ -74,9 +74,9 @@ def train(kind: str, project_id: str, candidate: bool = False, marker: str = "")
     return record
 
 
-def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
+def create_version(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
     """A version made by hand (no gate), with whatever tags an attacker chooses."""
-    return _project().registry().register(model_uri, run_id, tags).version
+    return _project().registry().create_version(model_uri, run_id, tags).version
 
 
 def set_alias(alias: str, version: str) -> None:
@@ -84,16 +84,17 @@ def set_alias(alias: str, version: str) -> None:
 
 
 def passed(run_id: str, model_uri: str) -> str:
-    """A version as a passing `evaluate` leaves it: registered with evidence, made challenger."""
-    from slipway.gates.evaluate import Verdict, register
+    """A version as a passing `evaluate` leaves it: a new version with evidence, made challenger."""
+    from slipway.gates.evaluate import Verdict, promote_to_challenger
 
     project = _project()
     registry = project.registry()
     champion = registry.alias("champion")
-    return register(registry, project, run_id, model_uri, {}, Verdict(None, None), champion).version
+    verdict = Verdict(None, None)
+    return promote_to_challenger(registry, project, run_id, model_uri, {}, verdict, champion).version
 
 
-def registered(run_id: str, model_uri: str) -> str:
+def passed_aside(run_id: str, model_uri: str) -> str:
     """A passing version with its evidence, compared against today's champion, not made challenger."""
     from slipway.gates.evaluate import Verdict, gate_tags, write_evidence
 
@@ -101,7 +102,7 @@ def registered(run_id: str, model_uri: str) -> str:
     registry = project.registry()
     champion = registry.alias("champion")
     tags = gate_tags(registry, project, run_id, {}, Verdict(None, None), champion)
-    version = registry.register(model_uri, run_id, tags)
+    version = registry.create_version(model_uri, run_id, tags)
     write_evidence(registry, project, version, champion)
     return version.version
 
@@ -176,7 +177,7 @@ def setup_hostile(kind: str, marker: str = "") -> dict[str, str]:
     """A candidate of ours, and as champion a hand-tagged `kind` model (pickle payload or tree)."""
     candidate = train("logistic", ours(), candidate=True)
     hostile = train(kind, ours(), marker=marker)
-    version = register(
+    version = create_version(
         hostile["run_id"], hostile["model_uri"], {"slipway.verdict": "pass", "slipway.project": ours()}
     )
     set_alias("champion", version)
@@ -187,8 +188,8 @@ def setup_foreign() -> dict[str, str]:
     """Our candidate; versions 1 and 2 from another project (champion: 1); version 3 our run, their tag."""
     candidate = train("logistic", ours(), candidate=True)
     theirs = {"slipway.verdict": "pass", "slipway.project": "proj-theirs"}
-    versions = [register(**train("logistic", "proj-theirs"), tags=theirs) for _ in range(2)]
-    mislabeled = register(candidate["run_id"], candidate["model_uri"], theirs)
+    versions = [create_version(**train("logistic", "proj-theirs"), tags=theirs) for _ in range(2)]
+    mislabeled = create_version(candidate["run_id"], candidate["model_uri"], theirs)
     set_alias("champion", versions[0])
     set_alias("challenger", mislabeled)
     return {"foreign": versions[0], "other": versions[1], "mislabeled": mislabeled}
@@ -203,7 +204,7 @@ def setup_race() -> dict[str, str]:
     assert cli.main(["deploy"]) == 0
     second = train("logistic", ours(), candidate=True)
     challenger = passed(**second)
-    other = registered(**train("logistic", ours()))
+    other = passed_aside(**train("logistic", ours()))
     return {"challenger": challenger, "other": other}
 
 

@@ -100,7 +100,7 @@ def log_versions(root: Path) -> None:
                 skops_trusted_types=TRUSTED_TYPES,
                 metadata={METADATA_KEY: to_dict(contract)},
             )
-        registry.register(info.model_uri, run.info.run_id, {PROJECT_TAG: "subject-0001"})
+        registry.create_version(info.model_uri, run.info.run_id, {PROJECT_TAG: "subject-0001"})
     registry.set_alias(CHAMPION, "1")
 
 

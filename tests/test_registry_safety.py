@@ -214,7 +214,7 @@ def test_deploy_and_rollback_need_an_evaluation_record_consistent_with_the_run(p
     forged = json.dumps({"champion": None, "verdict": "pass"})
     seen = drive(
         ["first", "train", ["logistic", OURS, True]],
-        ["hand", "register", ["$first.run_id", "$first.model_uri", TAGS]],
+        ["hand", "create_version", ["$first.run_id", "$first.model_uri", TAGS]],
         ["_", "set_alias", ["challenger", "$hand"]],
         ["hand_tagged", "slipway", ["deploy"]],
         ["gated", "passed", ["$first.run_id", "$first.model_uri"]],  # the gate ran: now it has a record
@@ -225,7 +225,7 @@ def test_deploy_and_rollback_need_an_evaluation_record_consistent_with_the_run(p
         ["forged", "slipway", ["deploy"]],
         ["_", "passed", ["$second.run_id", "$second.model_uri"]],  # a fresh, true record
         ["third", "train", ["logistic", OURS]],
-        ["moved", "register", ["$third.run_id", "$third.model_uri", TAGS]],
+        ["moved", "create_version", ["$third.run_id", "$third.model_uri", TAGS]],
         ["_", "set_alias", ["champion", "$moved"]],  # by hand, behind the gates' back
         ["champion_moved", "slipway", ["deploy"]],
         ["rolled_back", "slipway", ["rollback", "--to", "1"]],

@@ -113,7 +113,7 @@ class Registry:
         )
         return sorted((self._version(v) for v in found), key=lambda v: int(v.version))
 
-    def register(self, model_uri: str, run_id: str, tags: dict[str, str]) -> Version:
+    def create_version(self, model_uri: str, run_id: str, tags: dict[str, str]) -> Version:
         """A new version of the model from a logged model, with its tags set at creation."""
 
         def create() -> Any:
@@ -127,7 +127,7 @@ class Registry:
                 self.name, model_uri, run_id=run_id, tags=tags, model_id=logged_model_id(model_uri)
             )
 
-        return self._version(self._call("registering the model", create))
+        return self._version(self._call("creating a model version", create))
 
     def set_alias(self, alias: str, version: str) -> None:
         self._call(

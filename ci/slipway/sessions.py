@@ -283,7 +283,8 @@ SESSIONS: dict[str, Spec] = {
         _gate("evaluate"),
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
         "the gate: any thresholds, then a paired bootstrap against the naive baseline and the `champion` "
-        "on the same holdout; a pass registers the model as `challenger`; writes the gate report",
+        "on the same holdout; a pass makes the candidate a new model version, aliased `challenger`; "
+        "writes the gate report",
         default=True,
         requires=["train"],
     ),

@@ -3,9 +3,9 @@
 Beating means: on the same holdout rows, the lower bound of the paired-bootstrap interval of the
 primary metric's improvement reaches `min_improvement`; against the champion, also no guarded metric
 regresses past its tolerance. The baseline predicts the training target's class shares (or mean)
-for every row. Only when every check passes is the candidate registered and given the `challenger`
-alias; on failure nothing in the registry changes. The pass is recorded as evidence bound to the
-candidate's run (`slipway.gates.evidence`), and `challenger` moves under the registry lock.
+for every row. Only when every check passes is the candidate made a new model version and given the
+`challenger` alias; on failure nothing in the registry changes. The pass is recorded as evidence bound
+to the candidate's run (`slipway.gates.evidence`), and `challenger` moves under the registry lock.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
     if args.verdict_only:
         print("evaluate: pass; registry unchanged (verdict only: `nox -s deploy` registers and promotes)")
         return 0
-    version = register(
+    version = promote_to_challenger(
         registry,
         project,
         candidate.run_id,
@@ -294,7 +294,7 @@ def publish(args: argparse.Namespace, project: Project, outcome: gate_report.Out
         print(f"evaluate: report in {path.relative_to(project.root).parent}/ (report.md, report.html)")
 
 
-def register(
+def promote_to_challenger(
     registry: Registry,
     project: Project,
     run_id: str,
@@ -303,7 +303,7 @@ def register(
     verdict: Verdict,
     champion: Version | None,
 ) -> Version:
-    """Register the passing candidate with its verdict and evidence, then (last) point `challenger` at it.
+    """Make the passing candidate a model version with its verdict and evidence, then (last) `challenger`.
 
     A candidate that is already the challenger keeps its version (re-running the gate adds none) and
     gets a fresh record. `challenger` moves under the registry lock, and only while the champion is
@@ -314,7 +314,7 @@ def register(
         version = current
     else:
         tags = gate_tags(registry, project, run_id, metrics, verdict, champion)
-        version = registry.register(model_uri, run_id, tags)
+        version = registry.create_version(model_uri, run_id, tags)
     write_evidence(registry, project, version, champion)
     move_challenger(registry, version, champion.version if champion else None)
     return version
@@ -328,7 +328,7 @@ def gate_tags(
     verdict: Verdict,
     champion: Version | None,
 ) -> dict[str, str]:
-    """The tags a passing version is registered with: verdict, gate details, lineage, the project."""
+    """The tags a passing version is created with: verdict, gate details, lineage, the project."""
     lineage = {k: v for k, v in registry.run_tags(run_id).items() if k.startswith(RUN_LINEAGE)}
     return {
         VERDICT_TAG: "pass",
@@ -385,7 +385,7 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "--verdict-only",
         action="store_true",
         default=os.environ.get(VERDICT_ONLY_ENV, "").lower() in ("1", "true"),
-        help=f"gate without registering or moving an alias (default: set by {VERDICT_ONLY_ENV}=1)",
+        help=f"gate without creating a version or moving an alias (default: set by {VERDICT_ONLY_ENV}=1)",
     )
     parser.add_argument(
         "--no-report",
