@@ -51,7 +51,7 @@ def holdout(task: str, rows: int = 240, seed: int = 3) -> Holdout:
     rng = np.random.default_rng(seed)
     contract = contract_for(task)
     if task == "regression":
-        y = rng.normal(200, 60, rows)
+        y: np.ndarray = rng.normal(200, 60, rows)
         train = rng.normal(200, 60, rows * 3)
         return Holdout(contract, y, train, y + rng.normal(0, 15, rows), y + rng.normal(0, 45, rows))
     k = len(contract.labels)

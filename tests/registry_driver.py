@@ -273,7 +273,8 @@ def slipway(*argv: str) -> dict[str, Any]:
         except SystemExit as exc:
             code = exc.code
         except Exception:
-            code, _ = "traceback", traceback.print_exc()
+            code = "traceback"
+            traceback.print_exc()
     return {"code": code, "out": out.getvalue(), "err": err.getvalue()}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from slipway.gates.compare import improvement, paired_bootstrap
 from slipway.gates.metrics import metric_for, metrics_for
 from slipway.report import gate
@@ -71,7 +72,9 @@ def test_every_metric_has_its_values_and_both_intervals(written: tuple[str, bool
     for row in rows[1:]:
         assert all(re.fullmatch(r"-?\d+\.\d{4}", cell) for cell in row[1:4]), row
         for delta, interval in (row[4:6], row[6:8]):
-            low, high = map(float, re.fullmatch(r"\[([-+]\d+\.\d+), ([-+]\d+\.\d+)\]", interval).groups())
+            bounds = re.fullmatch(r"\[([-+]\d+\.\d+), ([-+]\d+\.\d+)\]", interval)
+            assert bounds, row
+            low, high = map(float, bounds.groups())
             assert low <= float(delta) <= high, row
 
 
@@ -80,6 +83,7 @@ def test_the_primary_rows_are_the_verdicts_own_numbers(written: tuple[str, bool,
     seen = outcome(task, passed)
     table = gate.metric_table(seen)
     primary = next(row for row in table.rows if "(primary)" in row[0])
+    assert seen.versus_champion is not None
     versus = seen.versus_champion.comparison
     assert primary[4:6] == [f"{versus.improvement:+.4f}", f"[{versus.low:+.4f}, {versus.high:+.4f}]"]
     check = next(c for c in seen.checks if c.name.endswith("vs champion (CI low >= 0)"))
@@ -197,7 +201,7 @@ def test_the_shared_resamples_give_scipys_percentile_bootstrap(metric: str, k: i
     assert (ours.low, ours.high) == (float(scipy.low), float(scipy.high))
 
 
-def table_cells(tokens: list, start: int) -> list[list[str]]:
+def table_cells(tokens: list[Token], start: int) -> list[list[str]]:
     """The rows of the GFM table opening at `start`, as the rendered text of each cell."""
     rows: list[list[str]] = []
     for token in tokens[start:]:

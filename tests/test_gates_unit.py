@@ -18,8 +18,9 @@ from slipway.contract import ColumnSpec, Contract, ContractError, TargetSpec
 from slipway.contract.schema import dump_contract
 from slipway.errors import SlipwayError
 from slipway.gates.baseline import baseline_scores
+from slipway.gates.checks import Check
 from slipway.gates.compare import paired_bootstrap
-from slipway.gates.evaluate import Check, failure_line, gate_metrics, versus
+from slipway.gates.evaluate import failure_line, gate_metrics, versus
 from slipway.gates.metrics import metric_for, metrics_for
 from slipway.project import Project
 

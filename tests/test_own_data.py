@@ -12,6 +12,7 @@ import json
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -38,7 +39,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("own-data")
 
 
-def make_project(template: Path, base: Path, table: Path, target: str, **answers: str) -> Path:
+def make_project(template: Path, base: Path, table: Path, target: str, **answers: Any) -> Path:
     return render_project(template, base / "project", data_path=str(table), target=target, **answers)
 
 
@@ -134,7 +135,11 @@ class TestFiveClassesServedAndMonitored:
     def test_predict_answers_labels_and_probabilities_for_strings_and_nulls(self, project: Path) -> None:
         labels = ["alpha", "beta", "delta", "epsilon", "gamma"]
         columns = ["age", "income", "city", "member"]
-        rows = [[41, 52000.5, "Oslo", True], [None, None, None, None], [30, 18000.0, "Atlantis", False]]
+        rows: list[list[Any]] = [
+            [41, 52000.5, "Oslo", True],
+            [None, None, None, None],
+            [30, 18000.0, "Atlantis", False],
+        ]
         with serving(project) as base:
             status, answer = call(f"{base}/predict", split(columns, rows))
         assert status == 200, answer

@@ -81,7 +81,7 @@ def handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
         def handle_any(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
+            body: Any = json.loads(self.rfile.read(length)) if length else None
             seen = Seen(self.command, parts.path, parse_qs(parts.query), self.headers["Authorization"], body)
             stub.seen.append(seen)
             if seen.authorization != f"Bearer {TOKEN}":
@@ -286,7 +286,7 @@ def test_a_forbidden_comment(
     ],
 )
 def test_missing_settings_are_one_line(stub: Stub, report: Path, env: dict[str, str], expected: str) -> None:
-    result = poster(stub, "--report", str(report), **env)
+    result = poster(stub, "--report", str(report), event=None, tmp=None, **env)
     assert result.returncode == 1
     assert expected in one_line(result.stderr)
     assert not stub.seen

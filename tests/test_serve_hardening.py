@@ -30,7 +30,7 @@ from slipway.errors import SlipwayError
 from slipway.serve.command import free_port, serve_limits
 from slipway.serve.follow import Follower, example_problem
 from slipway.serve.model import Scored, ServedModel
-from slipway.serve.schema import Column, InputError, InputSchema
+from slipway.serve.schema import Column, InputError, InputSchema, Kind
 
 from tests.serving import ROOT, SERVE_ENV, call, descendant, memory_mb, started
 
@@ -100,7 +100,7 @@ def test_duplicate_names_are_found_in_one_pass_even_when_many_are_allowed() -> N
     ("value", "kind"),
     [(2**64, "whole"), (-(2**63) - 1, "whole"), (10**400, "number"), (10**400, "whole")],
 )
-def test_integers_the_model_cannot_hold_are_refused(value: int, kind: str) -> None:
+def test_integers_the_model_cannot_hold_are_refused(value: int, kind: Kind) -> None:
     schema = InputSchema((Column("n", "long" if kind == "whole" else "float", kind),))
     with pytest.raises(InputError) as error:
         schema.parse(_split(["n"], [[value]]))
