@@ -46,8 +46,22 @@ LONGEST_FIRST = (
 )
 
 
+# A test is e2e when it uses one of these fixtures, directly or through another (`render`,
+# `default_project` and each module's project fixture are built on `template`): `-m "not e2e"` is
+# then the fast lane, without a copier render, a project's env, MLflow or a served model.
+E2E_FIXTURES = {
+    "template": "copies the working tree and renders projects with copier",
+    "python": "test_registry_safety: a rendered project's Python, for MLflow",
+    "subject": "test_serve_hardening: logs models to MLflow in an overlay env",
+    "mlflow_runs": "test_robustness: runs `slipway evaluate` in an overlay env with MLflow",
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest modules first (a stable sort: each module keeps its own order)."""
+    """Mark the tests using an E2E_FIXTURES fixture e2e; longest modules first."""
+    for item in items:
+        if not E2E_FIXTURES.keys().isdisjoint(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
     def rank(item: pytest.Item) -> int:
         module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")

@@ -13,10 +13,13 @@ from slipway.monitor import report as drift_report
 from slipway.monitor.check import compare
 from slipway.report import card as model_card
 
+from tests import penguins
 from tests import test_model_card as cards
-from tests import test_serve_monitor as drift
 from tests.browser import chromium, open_page
 from tests.gate_examples import write_example
+
+# Real Chromium takes ~25 s for these three tests: they run with the e2e tests, not in the fast lane.
+pytestmark = pytest.mark.e2e
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -35,9 +38,9 @@ def pages(root: Path) -> dict[str, Path]:
     staged.mkdir()
     (staged / model_card.HTML).write_text(model_card.html_page(cards.build(card_root)))
     found["model card"] = staged / model_card.HTML
-    batch = drift._penguins(150, seed=5)
+    batch = penguins.table(150, seed=5)
     batch["bill"] = batch["bill"] + 8  # a shift, so a feature is past its threshold
-    tables, contract = drift._monitor_tables(batch)
+    tables, contract = penguins.monitor_tables(batch)
     result = compare(tables, contract, MonitorConfig())
     _, found["drift report"] = drift_report.write(result, root / "monitor", tables, "batch.csv")
     return found
