@@ -16,6 +16,7 @@ from typing import Any
 
 from slipway.errors import SlipwayError
 from slipway.gates.names import BY_TASK, KNOWN
+from slipway.report import paths
 
 
 class ConfigError(SlipwayError):
@@ -290,7 +291,7 @@ class MonitorConfig:
     """`[tool.slipway.monitor]`: when a production batch has drifted from the training data."""
 
     reference: str = "data/processed/train.csv"  # the training table the batch is compared with
-    report_dir: str = "reports/monitor"  # report.html and report.json go here
+    report_dir: str = paths.MONITOR_DIR  # report.html and report.json go here
     bins: int = 10  # PSI bins, at the reference's quantiles
     max_psi: float = 0.2  # a feature drifts when its PSI reaches this ...
     p_value: float = 0.01  # ... and its KS (numeric) or chi-square (categorical) test rejects at this level

@@ -26,10 +26,10 @@ from slipway.errors import SlipwayError, first_line
 from slipway.gates.names import DATA_MD5, GATE_TAG
 from slipway.gates.record import Event
 from slipway.registry import PROJECT_TAG, Registry, Version
-from slipway.report import page, prose
+from slipway.report import page, paths, prose
 
-CARD_DIR = "reports/card"
-MARKDOWN, HTML = "model-card.md", "model-card.html"
+CARD_DIR = paths.CARD_DIR
+MARKDOWN, HTML = paths.CARD_MARKDOWN, paths.CARD_HTML
 INTENDED_USE = "docs/intended-use.md"
 UNFILLED = "<!-- slipway: fill in, then delete this line -->"  # the template's marker in INTENDED_USE
 CARD_TAG = "slipway.model_card"  # on the version: the URI of its card's Markdown in MLflow

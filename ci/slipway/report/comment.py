@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from slipway.errors import SlipwayError
+from slipway.report import paths
 from slipway.report.github import GitHub, GitHubError, with_retries
 from slipway.report.page import link_images
 
 PROG = "slipway-pr-comment"
 MARKER = "<!-- slipway:gate-report -->"
 ARTIFACT = "gate-report"  # the CI artifact holding the report's HTML and plots
-DEFAULT_REPORT = Path("reports/gate/report.md")
+DEFAULT_REPORT = Path(paths.GATE_DIR) / paths.GATE_MARKDOWN
 LIMIT = 65_536  # GitHub refuses a longer comment body
 MAX_PAGES = 30  # of 100 comments each
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

@@ -22,12 +22,12 @@ from slipway.contract import Contract
 from slipway.gates.checks import HEADER, Check
 from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare
 from slipway.gates.metrics import Array, metrics_for
-from slipway.report import gate_plots
+from slipway.report import gate_plots, paths
 from slipway.report.page import figure_tag, html_table, link_images, md_escape, md_table, styled_document
 
-DIRECTORY = Path("reports/gate")
-MARKDOWN = "report.md"
-HTML = "report.html"
+DIRECTORY = Path(paths.GATE_DIR)
+MARKDOWN = paths.GATE_MARKDOWN
+HTML = paths.GATE_HTML
 TITLE = "Evaluation gate"
 # Plots at their own pixel size, side by side while they fit (the shared grid squeezes wide ones);
 # numbers and intervals never wrap inside a cell.

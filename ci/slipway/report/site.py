@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from slipway.report import paths
+
 STAGE = "build/docs"  # rebuilt on each run, ignored by git
 DOCS = "docs"  # the project's own pages (docs/intended-use.md among them), staged as they are
 
@@ -41,21 +43,21 @@ PAGES = (
     Page(
         "Gate report",
         "gate/report.md",
-        "reports/gate/report.md",
+        f"{paths.GATE_DIR}/{paths.GATE_MARKDOWN}",
         "`nox -s evaluate` writes it, with the verdict on the last candidate, its metrics and plots",
-        plots="reports/gate/*.png",
+        plots=f"{paths.GATE_DIR}/*.png",
     ),
     Page(
         "Model card",
         "card/model-card.md",
-        "reports/card/model-card.md",
+        f"{paths.CARD_DIR}/{paths.CARD_MARKDOWN}",
         "`nox -s deploy` writes it for each new champion",
-        plots="reports/card/*.png",
+        plots=f"{paths.CARD_DIR}/*.png",
     ),
     Page(
         "Drift report",
         "monitor/index.md",
-        "reports/monitor/report.html",
+        f"{paths.MONITOR_DIR}/{paths.MONITOR_HTML}",
         "`nox -s monitor -- BATCH.csv` writes it when it checks a batch against the training data",
     ),
     Page(
