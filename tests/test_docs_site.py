@@ -77,6 +77,17 @@ def test_missing_sources_become_pages_naming_the_session_that_writes_them(tmp_pa
     assert (staged / "intended-use.md").read_text() == "# Intended use\n"
 
 
+def test_the_drift_report_is_staged_from_the_configured_report_dir(tmp_path: Path) -> None:
+    write(tmp_path, "README.md", "# My Model\n")
+    write(tmp_path, "out/drift/report.html", "<!doctype html><title>drift</title><p>moved</p>")
+    write(tmp_path, "reports/monitor/report.html", "<!doctype html><title>stale default</title>")
+    missing = site.stage(tmp_path, "out/drift")
+    assert "Drift report" not in [page.title for page in missing]
+    staged = tmp_path / site.STAGE / "monitor"
+    assert "<p>moved</p>" in (staged / "report.html").read_text()
+    assert "(`out/drift/report.html`)" in (staged / "index.md").read_text()
+
+
 def test_present_sources_are_staged_with_links_pointing_into_the_site(tmp_path: Path) -> None:
     project = full_project(tmp_path)
     write(project, f"{site.STAGE}/stale.md", "# left from an earlier run\n")

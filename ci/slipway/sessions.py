@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nox
 
-from slipway.config import ConfigError, ProjectConfig, load_project, tracking_uri
+from slipway.config import ConfigError, ProjectConfig, load_monitor, load_project, tracking_uri
 from slipway.environment import bytecode_cache, run, shares_project_env, sync, uv_bin
 from slipway.report import site
 
@@ -172,7 +172,11 @@ def docs(session: nox.Session) -> None:
     if not Path("mkdocs.yml").is_file():
         session.error("docs needs mkdocs.yml, which this project lacks: `nox -s template-update` adds it")
     sync(session, "docs", project=False)  # its own venv: MkDocs and the theme are needed nowhere else
-    for page in site.stage(Path.cwd()):
+    try:
+        monitor_dir = load_monitor().report_dir  # the drift report is staged from where monitor writes it
+    except ConfigError as exc:
+        session.error(str(exc))
+    for page in site.stage(Path.cwd(), monitor_dir):
         session.log(f"{page.title}: {page.source} is not written yet, the site says what writes it")
     # MkDocs' bytecode is kept with the project's; Material's banner about MkDocs 2 says nothing here.
     env = {**bytecode_cache(), "NO_MKDOCS_2_WARNING": "1"}

@@ -12,7 +12,7 @@ import posixpath
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -125,14 +125,23 @@ def _frame(page: Page, name: str) -> str:
     )
 
 
-def _sources(project: Path) -> dict[str, str]:
+def pages(monitor_dir: str = paths.MONITOR_DIR) -> tuple[Page, ...]:
+    """PAGES, with the drift report read from the project's `[tool.slipway.monitor] report_dir`."""
+    drift = f"{paths.MONITOR_DIR}/{paths.MONITOR_HTML}"
+    return tuple(
+        replace(page, source=f"{monitor_dir}/{paths.MONITOR_HTML}") if page.source == drift else page
+        for page in PAGES
+    )
+
+
+def _sources(project: Path, site_pages: tuple[Page, ...]) -> dict[str, str]:
     """Every project file the site holds (posix path in the project -> path in the site)."""
     files: dict[str, str] = {}
     docs = project / DOCS
     for path in sorted(docs.rglob("*")) if docs.is_dir() else []:
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(docs).parts):
             files[path.relative_to(project).as_posix()] = path.relative_to(docs).as_posix()
-    for page in PAGES:
+    for page in site_pages:
         here = posixpath.dirname(page.path)
         if (project / page.source).is_file():
             framed = posixpath.join(here, posixpath.basename(page.source))
@@ -142,11 +151,12 @@ def _sources(project: Path) -> dict[str, str]:
     return files
 
 
-def stage(project: Path) -> list[Page]:
+def stage(project: Path, monitor_dir: str = paths.MONITOR_DIR) -> list[Page]:
     """Write the site's pages into `project/STAGE`, afresh; returns the pages still placeholders."""
     out = project / STAGE
     shutil.rmtree(out, ignore_errors=True)
-    files = _sources(project)
+    site_pages = pages(monitor_dir)
+    files = _sources(project, site_pages)
     origins = {staged: source for source, staged in files.items()}
     for staged, source in origins.items():
         dest = out / staged
@@ -157,7 +167,7 @@ def stage(project: Path) -> list[Page]:
         else:
             shutil.copyfile(project / source, dest)
     missing = []
-    for page in PAGES:
+    for page in site_pages:
         dest = out / page.path
         dest.parent.mkdir(parents=True, exist_ok=True)
         if page.source not in files:
