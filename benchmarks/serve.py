@@ -2,6 +2,7 @@
 
     uv run python benchmarks/serve.py                    # renders, trains and deploys a project first
     uv run python benchmarks/serve.py --project DIR      # a project after `nox -s train evaluate deploy`
+    uv run python benchmarks/serve.py --project DIR --smoke  # one round of 16 requests: does it run?
 
 Both servers run on loopback with one worker, from the project's environment (`.venv`). The load
 is bounded: per round, REQUESTS 1-row requests (the model's logged input example, first row)
@@ -202,7 +203,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400, help="requests per round and server")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--smoke", action="store_true", help="one round of 16 requests (the suite runs it)")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.requests = 1, 16
     workdir = None
     if args.project is None:
         workdir = Path(tempfile.mkdtemp(prefix="slipway-serve-bench-"))
@@ -214,7 +218,7 @@ def main() -> None:
     try:
         start_servers(project, project_config(project), servers)
         for _, port, path in servers.values():  # warm-up: first requests pay lazy imports
-            asyncio.run(load(port, path, body, 50, 2))
+            asyncio.run(load(port, path, body, min(50, args.requests), 2))
         for concurrency in args.concurrency:
             for round_ in range(args.rounds):
                 order = list(servers) if round_ % 2 == 0 else list(reversed(servers))
