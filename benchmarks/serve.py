@@ -44,6 +44,7 @@ import urllib.request
 from pathlib import Path
 
 from slipway.config import ProjectConfig, load_project, tracking_uri
+from slipway.environment import PYCACHE
 from slipway.errors import SlipwayError
 from slipway.serve.command import free_port
 
@@ -170,6 +171,9 @@ def start_servers(project: Path, config: ProjectConfig, servers: Servers) -> Non
         "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",  # mlflow starts `uvicorn` from PATH
         "MLFLOW_TRACKING_URI": tracking_uri(config, project),
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # the bytecode the project's sessions compiled (`nox -s deploy` served this model): start fast
+        "PYTHONPYCACHEPREFIX": str(project / PYCACHE),
+        "PYTHONDONTWRITEBYTECODE": "",
     }
     mlflow_port, slipway_port = free_port(), free_port()
     # Own process groups, so stopping a server stops its workers too.
