@@ -16,6 +16,7 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
   suite      this repository's whole test suite (`uv run pytest`), once (--suite)
 Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
 The fast-gates figures in one run: --only gates train suite
+--smoke: one run of `render` without tasks (or of the --only names), so the suite proves the harness runs.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import copier
+from slipway.sessions import COPIER
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,6 +64,7 @@ class Bench:
         self.count = 0
         self.rows: list[tuple[str, float, str]] = []
         self.baseline_ref = "HEAD"
+        self.smoke = False  # --smoke: the cheapest path through each scenario
 
     def fresh(self, *, tasks: bool = True, **data: str) -> Path:
         self.count += 1
@@ -94,7 +97,8 @@ def render(b: Bench) -> None:
         return time.perf_counter() - start
 
     b.median("render (copy without tasks)", lambda: copy(False))
-    b.median("copy with tasks", lambda: copy(True))
+    if not b.smoke:  # the copy task's `uv lock` alone takes ~25 s
+        b.median("copy with tasks", lambda: copy(True))
 
 
 def gates(b: Bench) -> None:
@@ -198,7 +202,7 @@ def report(b: Bench) -> None:
 
 
 COPIER_UPDATE = [
-    *("uvx", "--from", "copier==9.19.1", "copier", "update", "--trust", "--defaults"),
+    *("uvx", "--from", COPIER, "copier", "update", "--trust", "--defaults"),
     *("--skip-tasks", "--conflict", "inline"),
 ]  # what `nox -s template-update` runs
 
@@ -309,10 +313,14 @@ def main() -> None:
     parser.add_argument(
         "--baseline-ref", default="HEAD", help="own-data: the commit whose first green is the baseline"
     )
+    parser.add_argument("--smoke", action="store_true", help="one run of `render` (or of --only)")
     args = parser.parse_args()
     names = args.only or [n for n in BENCHES if n != "suite" or args.suite]
+    if args.smoke:
+        args.runs, names = 1, args.only or ["render"]
     bench = Bench(args.runs)
     bench.baseline_ref = args.baseline_ref
+    bench.smoke = args.smoke
     print(f"slipway benchmarks: {args.runs} runs each, {os.cpu_count()} cores, work dir {bench.work}")
     for name in names:
         BENCHES[name](bench)

@@ -2,6 +2,7 @@
 
     uv run python benchmarks/serve.py                    # renders, trains and deploys a project first
     uv run python benchmarks/serve.py --project DIR      # a project after `nox -s train evaluate deploy`
+    uv run python benchmarks/serve.py --project DIR --smoke  # one round of 16 requests: does it run?
 
 Both servers run on loopback with one worker, from the project's environment (`.venv`). The load
 is bounded: per round, REQUESTS 1-row requests (the model's logged input example, first row)
@@ -43,6 +44,7 @@ import urllib.request
 from pathlib import Path
 
 from slipway.config import ProjectConfig, load_project, tracking_uri
+from slipway.environment import PYCACHE
 from slipway.errors import SlipwayError
 from slipway.serve.command import free_port
 
@@ -169,6 +171,9 @@ def start_servers(project: Path, config: ProjectConfig, servers: Servers) -> Non
         "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",  # mlflow starts `uvicorn` from PATH
         "MLFLOW_TRACKING_URI": tracking_uri(config, project),
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # the bytecode the project's sessions compiled (`nox -s deploy` served this model): start fast
+        "PYTHONPYCACHEPREFIX": str(project / PYCACHE),
+        "PYTHONDONTWRITEBYTECODE": "",
     }
     mlflow_port, slipway_port = free_port(), free_port()
     # Own process groups, so stopping a server stops its workers too.
@@ -202,7 +207,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=400, help="requests per round and server")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--smoke", action="store_true", help="one round of 16 requests (the suite runs it)")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.requests = 1, 16
     workdir = None
     if args.project is None:
         workdir = Path(tempfile.mkdtemp(prefix="slipway-serve-bench-"))
@@ -214,7 +222,7 @@ def main() -> None:
     try:
         start_servers(project, project_config(project), servers)
         for _, port, path in servers.values():  # warm-up: first requests pay lazy imports
-            asyncio.run(load(port, path, body, 50, 2))
+            asyncio.run(load(port, path, body, min(50, args.requests), 2))
         for concurrency in args.concurrency:
             for round_ in range(args.rounds):
                 order = list(servers) if round_ % 2 == 0 else list(reversed(servers))

@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import commit_all, git, nox, output, render_project, run
+from tests.conftest import ROOT, commit_all, git, nox, output, render_project, run
 from tests.gate_examples import verdict_of
 from tests.serving import call, serving, split
 
@@ -245,6 +246,18 @@ def test_serve_refuses_bad_input_with_4xx_naming_the_problem(project: Path, serv
         got, answer = call(f"{server}/predict", body)
         assert (got, message in answer["error"]) == (status, True), answer
     assert call(f"{server}/ready")[0] == 200  # still serving after the bad requests
+
+
+def test_serve_benchmark_smoke_round_on_this_champion(project: Path) -> None:
+    """benchmarks/serve.py --smoke: both servers on this champion, one round of 16 requests per
+    client count, so the benchmark reads today's project and cannot rot unnoticed (no time asserted)."""
+    bench = ROOT / "benchmarks" / "serve.py"
+    out = output(run(ROOT, sys.executable, str(bench), "--smoke", "--project", str(project)))
+    assert "16 per round, medians of 1 rounds" in out
+    for clients in (1, 8):
+        assert re.search(rf"(?m)^mlflow +{clients} +[0-9.]+ +[0-9.]+ +[0-9.]+$", out), out
+        assert re.search(rf"(?m)^slipway +{clients} +[0-9.]+ +[0-9.]+ +[0-9.]+$", out), out
+        assert f"{clients} client(s): slipway/mlflow throughput = " in out
 
 
 def _write_batch(project: Path, name: str, scale: dict[str, float]) -> Path:

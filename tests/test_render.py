@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.answers import PYTHONS, TASKS
 from tests.conftest import Render, git
 
-COMBINATIONS = list(itertools.product(["3.11", "3.12", "3.13"], ["classification", "regression"]))
+COMBINATIONS = list(itertools.product(PYTHONS, TASKS))
 JINJA_LEFTOVER = re.compile(r"\{\{-?\s*[A-Za-z_]|\{%|%\}")  # a variable or a statement, not JSON's "}}"
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")  # `${{ github.sha }}` in workflows is not Jinja
 
@@ -75,12 +76,16 @@ def test_explicit_slipway_requirement_is_used(render: Render) -> None:
     assert '"slipway==0.1.0"' in (project / "noxfile.py").read_text()
 
 
-@pytest.mark.parametrize("ml_task", ["classification", "regression"])
+# The bundled example of each task: its table under data/raw/ and its rows.
+EXAMPLES = {"classification": ("breast_cancer", 569), "regression": ("diabetes", 442)}
+
+
+@pytest.mark.parametrize("ml_task", TASKS)
 def test_copy_tasks_write_data_repo_and_lock(render: Render, ml_task: str) -> None:
     project = render(ml_task=ml_task)
-    name = "breast_cancer" if ml_task == "classification" else "diabetes"
+    name, count = EXAMPLES[ml_task]  # a new task without an example fails here
     header, *rows = (project / "data" / "raw" / f"{name}.csv").read_text().splitlines()
     assert header.split(",")[-1] == "target"
-    assert len(rows) == (569 if ml_task == "classification" else 442)
+    assert len(rows) == count
     assert (project / ".git").is_dir()
     assert (project / "uv.lock").exists()

@@ -17,6 +17,7 @@ from pathlib import Path
 import copier
 import pytest
 from slipway.hooks import check_stage_deps
+from slipway.sessions import COPIER
 
 from tests.conftest import ROOT, commit_all, git, nox, output, run
 from tests.releases import Releases, next_release, release_history
@@ -371,7 +372,7 @@ def test_migrations_run_through_the_copier_cli_with_tasks_skipped(
         'tracking_uri = "https://mlflow.team.example"',
     )
     commit_all(dest, "our server")
-    cli = ("uvx", "--from", "copier==9.19.1", "copier", "update", "--trust", "--defaults", "--skip-tasks")
+    cli = ("uvx", "--from", COPIER, "copier", "update", "--trust", "--defaults", "--skip-tasks")
     run(dest, *cli, "--conflict", "inline", "--vcs-ref", releases.new)
     pyproject = (dest / "pyproject.toml").read_text()
     assert '[tool.slipway.mlflow]\nmodel_name = "my-model"' in pyproject

@@ -1,5 +1,6 @@
 """Bad answers are refused in one line naming the question, and nothing is written; through copier's
-CLI our message is the last line. Includes the hostile answers of issue 14 (section 3)."""
+CLI our message is the last line, and for a closed question copier's own, naming the choices.
+Includes the hostile answers of issue 14 (section 3)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.answers import choices, questions
 from tests.conftest import copier_cli, render_project
 
 BAD_ANSWERS = [
@@ -20,8 +22,6 @@ BAD_ANSWERS = [
     ("package_name", "My-Model", "must be a lowercase Python identifier"),
     ("author_email", "not-an-email", "is not an email address"),
     ("author_name", " ", "author_name must not be empty"),
-    ("python_version", "3.9", "python_version must be one of 3.11, 3.12, 3.13"),
-    ("ml_task", "clustering", "ml_task must be classification or regression"),
     ("data_path", "customers.xlsx", "data_path must name a .csv or .parquet file"),
     ("data_path", "a.csv\nb.csv", "data_path must be a single-line file path"),
     ("slipway_requirement", "requests==2.0", "slipway_requirement must be one requirement naming slipway"),
@@ -85,4 +85,20 @@ def test_cli_prints_the_refusal_last(
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"ValueError: Validation error for question '{question}': ")
     assert message in last
+    assert not dest.exists()
+
+
+# Every closed question (copier `choices`): copier checks the choices before any validator could run.
+CLOSED = sorted(name for name, asked in questions().items() if isinstance(asked, dict) and "choices" in asked)
+
+
+@pytest.mark.parametrize("question", CLOSED)
+def test_cli_refuses_an_answer_outside_the_choices_in_its_last_line(
+    template: Path, tmp_path: Path, question: str
+) -> None:
+    dest = tmp_path / "project"
+    result = copier_cli(template, dest, **{question: "helm"})
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"ValueError: Invalid choice for '{question}': 'helm' is not in {choices(question)}"
     assert not dest.exists()

@@ -24,10 +24,10 @@ import pytest
 import yaml
 from slipway import sessions as slipway_sessions
 
+from tests.answers import PYTHONS, TASKS
 from tests.conftest import ROOT, render_project
 
-PYTHONS = ["3.11", "3.12", "3.13"]
-COMBINATIONS = list(itertools.product(PYTHONS, ["classification", "regression"]))
+COMBINATIONS = list(itertools.product(PYTHONS, TASKS))
 # Answers that add steps: each cloud's OIDC login, and the kubernetes rollout restart.
 VARIANTS = {
     "s3-kubernetes": {"dvc_remote": "s3://bucket/dvc", "deploy_target": "kubernetes"},

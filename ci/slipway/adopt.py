@@ -18,8 +18,9 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
-from slipway.contract.schema import CONTRACT_FILE, Contract, dump_contract
+from slipway.contract.schema import CONTRACT_FILE, Contract, Task, dump_contract
 from slipway.errors import SlipwayError
 
 RAW_DIR = Path("data/raw")
@@ -216,7 +217,5 @@ def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser = subparsers.add_parser("adopt", help="make a CSV or Parquet table the project's data")
     parser.add_argument("table", help="the table: a .csv or .parquet file")
     parser.add_argument("--target", required=True, help="the column the model predicts")
-    parser.add_argument(
-        "--task", choices=["classification", "regression"], help="default: inferred from the target"
-    )
+    parser.add_argument("--task", choices=get_args(Task), help="default: inferred from the target")
     parser.set_defaults(handler=run)
