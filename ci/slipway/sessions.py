@@ -119,7 +119,7 @@ def train(session: nox.Session) -> None:
     missing = _missing_tracked_data()
     if missing:
         session.log(f"{', '.join(missing)} not in the workspace: pulling from the DVC remote")
-        run(session, "dvc", "pull", "--quiet")
+        run(session, "slipway", "data", "pull", "--quiet")  # a failure is one line naming the fix
     run(session, "dvc", "repro", *session.posargs)
 
 
@@ -140,7 +140,7 @@ def _data(command: str) -> SessionFunc:
         _config(session)
         sync(session, "pipeline")
         session.env["DVC_NO_ANALYTICS"] = "1"
-        run(session, "dvc", command, *session.posargs)
+        run(session, "slipway", "data", command, *session.posargs)  # `dvc COMMAND`, failures in one line
 
     return data
 
