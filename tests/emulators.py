@@ -7,8 +7,10 @@ team would set (credentials, endpoint), never anything written into the project.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import logging
+import signal
 import socket
 import subprocess
 import time
@@ -18,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / ".ci" / "node"
 
@@ -114,6 +117,14 @@ def azurite_connection_string(port: int, key: str = AZURITE_KEY) -> str:
     )
 
 
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child calls it, loads nothing
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the kernel stops Azurite if the test process dies unannounced."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @contextmanager
 def azurite(location: Path) -> Iterator[Emulator]:
     """Azurite's blob service on a free port, its state in `location`; stopped on exit."""
@@ -123,8 +134,8 @@ def azurite(location: Path) -> Iterator[Emulator]:
         [str(azurite_bin()), "--blobHost", "127.0.0.1", "--blobPort", str(port),
          "--location", str(location), "--silent", "--skipApiVersionCheck"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )  # fmt: skip
     try:
         wait_for_port(port)

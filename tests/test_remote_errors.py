@@ -94,3 +94,9 @@ def test_dvc_failures_become_one_line(remote: Remote, dvc_output: str, line: str
     explained = explain(remote, dvc_output)
     assert line in explained
     assert "\n" not in explained
+
+
+def test_a_named_remote_is_read_instead_of_the_default(tmp_path: Path) -> None:
+    other = "['remote \"backup\"']\n    url = azure://container/dvc\n"
+    remote = default_remote(write_config(tmp_path, SHARED + other), "backup")
+    assert remote == Remote("backup", "azure://container/dvc", {})

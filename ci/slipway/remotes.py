@@ -56,10 +56,10 @@ def _read_config(root: Path) -> configparser.ConfigParser:
     return config
 
 
-def default_remote(root: Path) -> Remote | None:
-    """The remote `core.remote` names, merged over both config files; None when there is none."""
+def default_remote(root: Path, name: str | None = None) -> Remote | None:
+    """The remote `name` (default: the one `core.remote` names), merged over both config files."""
     config = _read_config(root)
-    name = config.get("core", "remote", fallback="")
+    name = name or config.get("core", "remote", fallback="")
     section = f"'remote \"{name}\"'"
     if not name or not config.has_section(section):
         return None
@@ -137,30 +137,36 @@ def explain(remote: Remote | None, output: str) -> str:
     errors = [
         line.removeprefix("ERROR: ").strip() for line in output.splitlines() if line.startswith("ERROR:")
     ]
-    return errors[-1] if errors else (output.strip().splitlines() or ["DVC failed"])[-1]
+    return (
+        errors[-1] if errors else (output.strip().splitlines() or ["DVC gave no reason (run it with -v)"])[-1]
+    )
 
 
 def transfer(action: str, args: list[str], root: Path, env: Mapping[str, str]) -> None:
     """`dvc ACTION ARGS` in `root`; raises SlipwayError with one line when it fails."""
-    remote = default_remote(root)
+    chosen = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-r", "--remote")]
+    remote = default_remote(root, chosen[-1] if chosen else None)
     if remote is not None:
         target = endpoint(remote, env)
         if target is not None:
             probe(target, env)
     # botocore's legacy mode makes 5 attempts, each wrapped in s3fs's own retries; "standard" makes 3.
     run_env = {"AWS_RETRY_MODE": "standard", **env}
+    # DVC's --quiet hides its errors too: keep them for the one line, and print nothing on success.
+    quiet = any(arg in ("-q", "--quiet") for arg in args)
     result = subprocess.run(
-        [sys.executable, "-m", "dvc", action, *args],
+        [sys.executable, "-m", "dvc", action, *[arg for arg in args if arg not in ("-q", "--quiet")]],
         cwd=root,
         env=run_env,
+        stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.PIPE,
         text=True,
         check=False,
     )
-    if result.returncode == 0:
+    if result.returncode != 0:
+        raise SlipwayError(f"dvc {action} failed: {explain(remote, result.stderr)}")
+    if not quiet:
         sys.stderr.write(result.stderr)
-        return
-    raise SlipwayError(f"dvc {action} failed: {explain(remote, result.stderr)}")
 
 
 def run(args: argparse.Namespace) -> int:
