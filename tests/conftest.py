@@ -36,6 +36,7 @@ LONGEST_FIRST = (
     "test_gates_e2e_flow",
     "test_tracking_server",
     "test_update",
+    "test_remotes",
     "test_gates_e2e",
     "test_registry_safety",
     "test_own_data",

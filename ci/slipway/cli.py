@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slipway.serve.command",
     "slipway.monitor.command",
     "slipway.adopt",
+    "slipway.remotes",
 )
 
 

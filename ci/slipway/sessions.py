@@ -119,7 +119,13 @@ def train(session: nox.Session) -> None:
     missing = _missing_tracked_data()
     if missing:
         session.log(f"{', '.join(missing)} not in the workspace: pulling from the DVC remote")
-        run(session, "dvc", "pull", "--quiet")
+        # Outputs nobody pushed yet (data pushed before any train) are the repro's to make, not errors.
+        run(session, "slipway", "data", "pull", "--quiet", "--allow-missing")  # failures: one line
+        still = _missing_tracked_data()
+        if still:
+            session.error(
+                f"{', '.join(still)} is not in the DVC remote either: `nox -s data-push` where it is"
+            )
     run(session, "dvc", "repro", *session.posargs)
 
 
@@ -140,7 +146,7 @@ def _data(command: str) -> SessionFunc:
         _config(session)
         sync(session, "pipeline")
         session.env["DVC_NO_ANALYTICS"] = "1"
-        run(session, "dvc", command, *session.posargs)
+        run(session, "slipway", "data", command, *session.posargs)  # `dvc COMMAND`, failures in one line
 
     return data
 
