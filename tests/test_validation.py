@@ -86,3 +86,14 @@ def test_cli_prints_the_refusal_last(
     assert last.startswith(f"ValueError: Validation error for question '{question}': ")
     assert message in last
     assert not dest.exists()
+
+
+def test_a_license_outside_the_choices_is_refused_last_in_one_line(template: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "project"
+    result = copier_cli(template, dest, license="GPL-3.0")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ValueError: Invalid choice for 'license': 'GPL-3.0' is not in "
+        "['MIT', 'Apache-2.0', 'BSD-3-Clause', 'proprietary']"
+    )
+    assert not dest.exists()
