@@ -1,19 +1,22 @@
-"""Generated projects pass Scientific Python's repo-review (`sp-repo-review`), and carry the license
-their answers chose: every check passes or is ignored in [tool.repo-review.ignore] with its reason,
-and every ignored check really fails without its entry (so the list explains, and only explains)."""
+"""Generated projects pass Scientific Python's repo-review (`sp-repo-review`), their Markdown is as
+their mdformat hook writes it, and they carry the license their answers chose. Every repo-review
+check passes or is ignored in [tool.repo-review.ignore] with its reason, and every ignored check
+really fails without its entry (so the list explains, and only explains)."""
 
 from __future__ import annotations
 
 import datetime
 import tomllib
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import mdformat
 import pytest
 from repo_review.processor import Result, process
 
-from tests.conftest import render_project
+from tests.conftest import ROOT, render_project
 
 # One render per license, spread over the other answers that change which files exist.
 VARIANTS: dict[str, dict[str, str]] = {
@@ -66,6 +69,20 @@ def test_repo_review_passes_with_the_projects_own_settings(project: Rendered) ->
     checks = repo_review(project.path)
     assert [name for name, check in checks.items() if check.result is False] == []
     assert {name: checks[name].skip_reason for name in ignored} == ignored
+
+
+def test_markdown_is_as_the_projects_hook_writes_it(project: Rendered) -> None:
+    """The mdformat hook (GitHub flavour, compact tables) would change no Markdown file of a new project."""
+    for path in sorted(project.path.rglob("*.md")):
+        text = path.read_text()
+        assert mdformat.text(text, options={"compact_tables": True}, extensions={"gfm"}) == text, path.name
+
+
+def test_the_markdown_hook_runs_the_mdformat_these_tests_run() -> None:
+    config = (ROOT / "template" / ".pre-commit-config.yaml.jinja").read_text()
+    assert "entry: mdformat --compact-tables\n" in config
+    pins = f'["mdformat=={version("mdformat")}", "mdformat-gfm=={version("mdformat-gfm")}"]'
+    assert f"additional_dependencies: {pins}\n" in config
 
 
 def test_license_file_and_field_follow_the_answer(project: Rendered) -> None:
