@@ -527,6 +527,8 @@ def test_rendered_project_passes_pre_commit_and_committing_data_notebooks_or_uri
         "data is tracked by DVC, not git",
         "params.yaml matches dvc.yaml",
         "no hard-coded MLflow tracking URI",
+        "spelling (codespell)",
+        "Markdown format (mdformat",
     ):
         assert hook in out
     git(project, "commit", "--quiet", "--no-verify", "-m", "initial")
@@ -540,7 +542,9 @@ def test_rendered_project_passes_pre_commit_and_committing_data_notebooks_or_uri
         'import mlflow\n\nmlflow.set_tracking_uri("http://mlflow.internal")\n',
     )
     write(project, ".github/workflows/zz-bad.yml", BAD_WORKFLOW)  # sorts last: every file is linted
+    write(project, "docs/notes.md", "# Notes\n\n* teh first finding\n")  # a typo, and `*` bullets
     git(project, "add", "data/raw/extra.csv", "notebooks/explore.ipynb", "src/my_model/remote.py", ".github")
+    git(project, "add", "docs/notes.md")
     env = {"PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
     result = run(project, "git", "commit", "-m", "add data and a notebook", check=False, env=env)
     out = result.stdout + result.stderr
@@ -559,6 +563,9 @@ def test_rendered_project_passes_pre_commit_and_committing_data_notebooks_or_uri
         '.github/workflows/zz-bad.yml:8:24 "github.event.head_commit.message" is potentially untrusted' in out
     )
     assert "error[template-injection]" in out  # zizmor
+    assert "docs/notes.md:3: teh ==> the" in out  # codespell
+    assert "- hook id: mdformat\n- files were modified by this hook" in out
+    assert (project / "docs/notes.md").read_text() == "# Notes\n\n- teh first finding\n"
 
 
 @pytest.mark.e2e

@@ -31,7 +31,8 @@ MARKERS = re.compile(rb"^(<<<<<<< |>>>>>>> |=======$)", re.MULTILINE)
 NEW_FILES = {
     "mkdocs.yml",
     "docs/intended-use.md",
-}  # new in this release: the docs site, the model card's prose
+    "LICENSE",
+}  # new in this release: the docs site, the model card's prose, the license the answers name
 USER_OWNED = ("params.yaml", "dvc.yaml", "README.md", "src/", "tests/", "data/", "uv.lock")
 
 

@@ -20,7 +20,6 @@ from slipway.sessions import SESSIONS, Spec
 BEGIN = ("<!-- sessions: begin -->", "{# sessions: begin -#}")
 END = ("<!-- sessions: end -->", "{#- sessions: end #}")
 HEADER = ("session", "what it does", "in plain `nox`")
-SUMMARY_WIDTH = 80  # shorter summaries are padded to this, so the source reads as a table too
 JINJA_SYNTAX = ("{{", "{%", "{#")
 
 
@@ -31,11 +30,9 @@ def table(sessions: Mapping[str, Spec]) -> str:
             raise SlipwayError(f"session {name!r}: its Spec.summary must be one non-empty line")
     rows = [(f"`{name}`", spec.summary.replace("|", "\\|"), "yes" if spec.default else "no")
             for name, spec in sessions.items()]  # fmt: skip
-    widths = (max(len(HEADER[0]), *(len(row[0]) for row in rows)), SUMMARY_WIDTH, 0)  # the last: no padding
-    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |"
-             for row in (HEADER, *rows)]  # fmt: skip
-    rule = (widths[0], widths[1], len(HEADER[2]))
-    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in rule) + "|")
+    # mdformat's compact form (`--compact-tables`, the generated project's Markdown hook): one space
+    # around each cell, `--` rules; a padded table would be rewritten by the hook on its first run.
+    lines = ["| " + " | ".join(row) + " |" for row in (HEADER, ("--",) * len(HEADER), *rows)]
     return "".join(f"{line}\n" for line in lines)
 
 

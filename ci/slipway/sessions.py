@@ -28,7 +28,7 @@ def _config(session: nox.Session) -> ProjectConfig:
 
 
 def lint(session: nox.Session) -> None:
-    """pre-commit on every file: ruff, file hygiene, notebooks, data in DVC, params, workflows.
+    """pre-commit on every file: ruff, spelling, Markdown, file hygiene, notebooks, DVC, params, workflows.
 
     Hook environments live in PRE_COMMIT_HOME (default ~/.cache/pre-commit), shared by every run.
     Files not committed yet are checked too, so a fresh copy is judged before its first commit.
@@ -278,8 +278,8 @@ SESSIONS: dict[str, Spec] = {
     "lint": Spec(
         lint,
         lint.__doc__ or "",
-        "pre-commit on every file: ruff, file hygiene, data-in-DVC, params, stage deps, tracking URIs, "
-        "workflows (`-- HOOK_ID` runs one hook)",
+        "pre-commit on every file: ruff, spelling, Markdown format, file hygiene, data-in-DVC, params, "
+        "stage deps, tracking URIs, workflows (`-- HOOK_ID` runs one hook)",
         default=True,
         own_venv=True,
     ),
