@@ -372,9 +372,12 @@ def test_migrations_run_through_the_copier_cli_with_tasks_skipped(
         'tracking_uri = "https://mlflow.example.com"',
         'tracking_uri = "https://mlflow.team.example"',
     )
-    commit_all(dest, "our server")
+    ours = "Copyright (c) 2025 The Team. All rights reserved.\n"
+    (dest / "LICENSE").write_text(ours)  # a license the project chose before the template had one
+    commit_all(dest, "our server, our license")
     cli = ("uvx", "--from", COPIER, "copier", "update", "--trust", "--defaults", "--skip-tasks")
     run(dest, *cli, "--conflict", "inline", "--vcs-ref", releases.new)
+    assert (dest / "LICENSE").read_text() == ours  # _skip_if_exists: never replaced, never merged
     pyproject = (dest / "pyproject.toml").read_text()
     assert '[tool.slipway.mlflow]\nmodel_name = "my-model"' in pyproject
     assert 'tracking_uri = "https://mlflow.team.example"\n' in pyproject

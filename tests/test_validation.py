@@ -88,7 +88,6 @@ def test_cli_prints_the_refusal_last(
     assert not dest.exists()
 
 
-<<<<<<< HEAD
 # Every closed question (copier `choices`): copier checks the choices before any validator could run.
 CLOSED = sorted(name for name, asked in questions().items() if isinstance(asked, dict) and "choices" in asked)
 
@@ -102,14 +101,4 @@ def test_cli_refuses_an_answer_outside_the_choices_in_its_last_line(
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last == f"ValueError: Invalid choice for '{question}': 'helm' is not in {choices(question)}"
-=======
-def test_a_license_outside_the_choices_is_refused_last_in_one_line(template: Path, tmp_path: Path) -> None:
-    dest = tmp_path / "project"
-    result = copier_cli(template, dest, license="GPL-3.0")
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "ValueError: Invalid choice for 'license': 'GPL-3.0' is not in "
-        "['MIT', 'Apache-2.0', 'BSD-3-Clause', 'proprietary']"
-    )
->>>>>>> h-review
     assert not dest.exists()
