@@ -21,8 +21,18 @@ from tests.conftest import ROOT, render_project
 # One render per license, spread over the other answers that change which files exist.
 VARIANTS: dict[str, dict[str, str]] = {
     "MIT": {},  # the defaults
-    "Apache-2.0": {"ml_task": "regression", "deploy_target": "kubernetes", "dvc_remote": "s3://bucket/dvc"},
-    "BSD-3-Clause": {"python_version": "3.13", "mlflow_tracking_uri": "postgresql://db.internal/mlflow"},
+    "Apache-2.0": {
+        "ml_task": "regression",
+        "deploy_target": "kubernetes",
+        "dvc_remote": "s3://bucket/dvc",
+        "project_name": "churn_model _v2_",
+        "description": "Churn & *weekly* [beta] <b>x_y</b>",
+    },
+    "BSD-3-Clause": {
+        "python_version": "3.13",
+        "mlflow_tracking_uri": "postgresql://db.internal/mlflow",
+        "description": "Plain words, 95% sure (weekly).",
+    },
     "proprietary": {"deploy_target": "docker", "dvc_remote": "gs://bucket/dvc"},
 }
 SPDX = {"MIT": "MIT", "Apache-2.0": "Apache-2.0", "BSD-3-Clause": "BSD-3-Clause",
@@ -72,7 +82,8 @@ def test_repo_review_passes_with_the_projects_own_settings(project: Rendered) ->
 
 
 def test_markdown_is_as_the_projects_hook_writes_it(project: Rendered) -> None:
-    """The mdformat hook (GitHub flavour, compact tables) would change no Markdown file of a new project."""
+    """The mdformat hook (GitHub flavour, compact tables) would change no Markdown file of a new project,
+    whatever its name and description hold (the README escapes them as mdformat would keep them)."""
     for path in sorted(project.path.rglob("*.md")):
         text = path.read_text()
         assert mdformat.text(text, options={"compact_tables": True}, extensions={"gfm"}) == text, path.name
