@@ -26,6 +26,11 @@ os.environ.setdefault("GIT_AUTHOR_NAME", "slipway tests")
 os.environ.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
 os.environ.setdefault("GIT_COMMITTER_NAME", "slipway tests")
 os.environ.setdefault("GIT_COMMITTER_EMAIL", "tests@example.com")
+# Where PYTHONDONTWRITEBYTECODE is set (these machines), every subprocess would recompile what it
+# imports: `import mlflow` takes seconds longer. One bytecode cache outside the source trees instead,
+# for every process of this run and the next (rendered projects' sessions keep their own).
+os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "slipway-tests-pycache"))
+os.environ["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 # The modules that take longest (`pytest --durations`, seconds of one worker: the gate flow ~290,
@@ -54,6 +59,7 @@ E2E_FIXTURES = {
     "python": "test_registry_safety: a rendered project's Python, for MLflow",
     "subject": "test_serve_hardening: logs models to MLflow in an overlay env",
     "mlflow_runs": "test_robustness: runs `slipway evaluate` in an overlay env with MLflow",
+    "seeded": "test_store_seed: seeds and opens MLflow stores in an overlay env with MLflow",
 }
 
 
