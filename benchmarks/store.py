@@ -7,15 +7,18 @@ Usage: uv run python benchmarks/store.py [--runs N] [--baseline-ref REF]
   stage   the train stage (`python -m my_model.stages.train`) on a new store: a project rendered at
           --baseline-ref vs one from the working tree, alternating
   tests   `uvx nox -s tests` (the template's tests, whose stage test makes a store), same two projects
-Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
+Each figure is the median of --runs runs (default 5), wall time and CPU time (user + system, the
+processes' own: what a busy machine does not inflate). Nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +32,12 @@ from tests.conftest import render_project  # noqa: E402
 OPEN = """
 import sys, time
 import mlflow
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if sys.argv[2] == "seeded":
     from slipway.store_seed import seed
     assert seed(sys.argv[1]), "not seeded"
 mlflow.MlflowClient(tracking_uri=sys.argv[1]).search_experiments()
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 PYTHON = ["uv", "run", "--frozen", "--no-sync", "python"]
 
@@ -47,6 +50,27 @@ def in_project(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args[:2])} failed in {project}:\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+Sample = tuple[float, float]  # wall seconds, CPU seconds
+
+
+def with_cpu(run: Callable[[], float]) -> Sample:
+    """Wall seconds of `run` and the CPU seconds of the child processes it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = run()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def record(b: Bench, name: str, samples: list[Sample]) -> Sample:
+    wall = b.record(f"{name} (wall)", [wall for wall, _ in samples])
+    return wall, b.record(f"{name} (CPU)", [cpu for _, cpu in samples])
+
+
+def ratios(b: Bench, name: str, value: Sample, baseline: Sample) -> None:
+    b.ratio(f"{name} (wall)", value[0], baseline[0])
+    b.ratio(f"{name} (CPU)", value[1], baseline[1])
 
 
 def main() -> None:
@@ -66,36 +90,40 @@ def main() -> None:
 
     count = 0
 
-    def first_operation(kind: str) -> float:
+    def first_operation(kind: str) -> Sample:
         nonlocal count
         count += 1
-        return float(in_project(now, "-c", OPEN, f"sqlite:///{b.work}/open-{count}.db", kind))
+        wall, cpu = in_project(now, "-c", OPEN, f"sqlite:///{b.work}/open-{count}.db", kind).split()
+        return float(wall), float(cpu)
 
-    build = first_operation("seeded")  # builds the cache, then copies from it
-    b.figure("one-time cache build + first seeded open", build)
-    migrated = b.median("new store, first operation: MLflow migrates", lambda: first_operation("fresh"))
-    seeded = b.median("new store, first operation: seeded copy", lambda: first_operation("seeded"))
-    b.ratio("seeded / migrated", seeded, migrated)
+    b.figure("one-time cache build + first seeded open", first_operation("seeded")[0])
+    samples: dict[str, list[Sample]] = {"fresh": [], "seeded": []}
+    for _ in range(args.runs):
+        for kind in samples:  # alternating: both see the same machine load
+            samples[kind].append(first_operation(kind))
+    migrated = record(b, "new store's first operation, MLflow migrates", samples["fresh"])
+    seeded = record(b, "new store's first operation, seeded copy", samples["seeded"])
+    ratios(b, "seeded / migrated", seeded, migrated)
 
-    def stage(project: Path) -> float:
+    def stage(project: Path) -> Sample:
         nonlocal count
         count += 1
         env = {"MLFLOW_TRACKING_URI": f"sqlite:///{b.work}/stage-{count}.db", "MLFLOW_EXPERIMENT_NAME": "b"}
-        cmd = [*PYTHON, "-m", "my_model.stages.train", "data/processed/train.csv", str(b.work / "t.json")]
         env |= {"PYTHONPYCACHEPREFIX": str(project / ".nox" / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
-        return timed(cmd, project, env)
+        cmd = [*PYTHON, "-m", "my_model.stages.train", "data/processed/train.csv", str(b.work / "t.json")]
+        return with_cpu(lambda: timed(cmd, project, env))
 
-    def tests(project: Path) -> float:
-        return timed(["uvx", "nox", "-s", "tests"], project)
+    def tests(project: Path) -> Sample:
+        return with_cpu(lambda: timed(["uvx", "nox", "-s", "tests"], project))
 
     for name, one in (("train stage on a new store", stage), ("`nox -s tests`", tests)):
-        samples: dict[Path, list[float]] = {now: [], before: []}
+        runs: dict[Path, list[Sample]] = {now: [], before: []}
         for _ in range(args.runs):
-            for project in (before, now):  # alternating: both see the same machine load
-                samples[project].append(one(project))
-        old = b.record(f"{name}: {args.baseline_ref}", samples[before])
-        new = b.record(f"{name}: working tree", samples[now])
-        b.ratio(f"{name}: working tree / {args.baseline_ref}", new, old)
+            for project in (before, now):
+                runs[project].append(one(project))
+        old = record(b, f"{name}: {args.baseline_ref}", runs[before])
+        new = record(b, f"{name}: working tree", runs[now])
+        ratios(b, f"{name}: working tree / {args.baseline_ref}", new, old)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,6 @@ os.environ.setdefault("GIT_AUTHOR_NAME", "slipway tests")
 os.environ.setdefault("GIT_AUTHOR_EMAIL", "tests@example.com")
 os.environ.setdefault("GIT_COMMITTER_NAME", "slipway tests")
 os.environ.setdefault("GIT_COMMITTER_EMAIL", "tests@example.com")
-# Where PYTHONDONTWRITEBYTECODE is set (these machines), every subprocess would recompile what it
-# imports: `import mlflow` takes seconds longer. One bytecode cache outside the source trees instead,
-# for every process of this run and the next (rendered projects' sessions keep their own).
-os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "slipway-tests-pycache"))
-os.environ["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 # The modules that take longest (`pytest --durations`, seconds of one worker: the gate flow ~290,
@@ -74,6 +69,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One bytecode cache for the subprocesses of this run (both xdist workers), in its temp dir.
+
+    Where PYTHONDONTWRITEBYTECODE is set (these machines) each process would recompile what it
+    imports: `import mlflow` in an overlay env takes seconds longer. The cache lives and goes with the
+    run's temp dir, as do the rendered projects it also holds (their sessions keep their own).
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # pytest-N/popen-gwK: the run's dir is shared by its workers
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(run_dir / "pycache"))
+    os.environ["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 def git(cwd: Path, *args: str) -> str:
