@@ -55,6 +55,7 @@ E2E_FIXTURES = {
     "python": "test_registry_safety: a rendered project's Python, for MLflow",
     "subject": "test_serve_hardening: logs models to MLflow in an overlay env",
     "mlflow_runs": "test_robustness: runs `slipway evaluate` in an overlay env with MLflow",
+    "seeded": "test_store_seed: seeds and opens MLflow stores in an overlay env with MLflow",
 }
 
 
@@ -69,6 +70,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One bytecode cache for the subprocesses of this run (both xdist workers), in its temp dir.
+
+    Where PYTHONDONTWRITEBYTECODE is set (these machines) each process would recompile what it
+    imports: `import mlflow` in an overlay env takes seconds longer. The cache lives and goes with the
+    run's temp dir, as do the rendered projects it also holds (their sessions keep their own).
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # pytest-N/popen-gwK: the run's dir is shared by its workers
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(run_dir / "pycache"))
+    os.environ["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 def git(cwd: Path, *args: str) -> str:

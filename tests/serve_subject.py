@@ -72,6 +72,7 @@ def log_versions(root: Path) -> None:
     from sklearn.pipeline import make_pipeline
     from slipway.contract.schema import METADATA_KEY, parse_contract, to_dict
     from slipway.registry import CHAMPION, PROJECT_TAG, Registry
+    from slipway.store_seed import seed as seed_store
 
     table = load_breast_cancer(as_frame=True)
     features = table.data.rename(columns=lambda name: name.replace(" ", "_"))
@@ -83,6 +84,7 @@ def log_versions(root: Path) -> None:
         }
     )
     uri = f"sqlite:///{root}/mlflow.db"
+    seed_store(uri)  # copied from slipway's cache, not migrated
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("subject")
     registry = Registry("subject", uri)

@@ -75,10 +75,10 @@ def python(request: pytest.FixtureRequest) -> tuple[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def empty_store(python: tuple[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An MLflow SQLite store with its tables made (seconds), copied by each test instead of remade."""
+    """An empty MLflow SQLite store (slipway's cached one), copied by each test instead of remade."""
     exe, env = python
     where = tmp_path_factory.mktemp("store")
-    init = f"import mlflow; mlflow.MlflowClient('sqlite:///{where}/mlflow.db').search_experiments()"
+    init = f"from slipway.store_seed import seed; assert seed('sqlite:///{where}/mlflow.db')"
     subprocess.run([exe, "-c", init], cwd=where, env=env, check=True, capture_output=True)
     return where / "mlflow.db"
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from slipway.errors import SlipwayError, first_line
 from slipway.redact import redact
+from slipway.store_seed import seed
 from slipway.stores import store_failure
 
 CHAMPION = "champion"
@@ -72,6 +73,7 @@ class Registry:
         from mlflow import MlflowClient
 
         self.name, self.uri = name, uri
+        seed(uri)  # a new local store: copied, not migrated
         with reaching(uri, "opening the registry"):  # MLflow opens the store here
             self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
 

@@ -25,6 +25,7 @@ from slipway.contract import Contract
 from slipway.contract.schema import METADATA_KEY, to_dict
 from slipway.model_file import load_model as load_safely
 from slipway.registry import PROJECT_TAG
+from slipway.store_seed import seed
 
 from .params import Params
 
@@ -98,6 +99,8 @@ def log_training(
     model: Any, features: pd.DataFrame, params: Params, contract: Contract, inputs: list[Path]
 ) -> TrainingRecord:
     """Open the pipeline's run, log params, lineage and the model with its contract."""
+    # A new local store is a copy of an empty one slipway caches, not seconds of schema migrations.
+    seed(mlflow.get_tracking_uri())
     with mlflow.start_run() as run, own_model_loadable():
         mlflow.log_params(flat_params(params))
         mlflow.set_tags({**lineage_tags(params, inputs), "task": contract.task})
