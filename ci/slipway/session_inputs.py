@@ -1,8 +1,9 @@
 """What lint, typecheck and tests read, as `verdicts.Inputs`: the key of each one's cached verdict.
 
 Sources are the files git lists (tracked, and untracked unless ignored), so a deleted, edited or new
-file changes the key; files the pipeline writes (dvc.lock, the outputs in dvc.yaml) are left out,
-their inputs are in. DVC-tracked data counts by size and modification time. Stdlib and PyYAML only.
+file changes the key; files the pipeline writes (dvc.lock, the outputs in dvc.yaml and the .gitignore
+lines DVC adds for them) are left out, their inputs are in. DVC-tracked data counts by size and
+modification time. Stdlib and PyYAML only.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _entries(items: Any) -> list[str]:
 
 
 def pipeline_outputs(root: Path) -> list[str]:
-    """dvc.lock and what dvc.yaml's stages write: `dvc repro` rewrites them from inputs in the key."""
+    """What `dvc repro` writes from inputs in the key: dvc.lock, the outputs of dvc.yaml's stages,
+    and the .gitignore beside each output, where DVC adds its line on the first run."""
     try:
         stages = (yaml.safe_load((root / "dvc.yaml").read_text()) or {}).get("stages") or {}
     except (OSError, yaml.YAMLError, AttributeError):
@@ -54,7 +56,8 @@ def pipeline_outputs(root: Path) -> list[str]:
         if isinstance(stage, dict):
             for kind in ("outs", "metrics", "plots"):
                 outputs += _entries(stage.get(kind))
-    return outputs
+    ignores = {(PurePosixPath(out).parent / ".gitignore").as_posix() for out in outputs[1:]}
+    return [*outputs, *sorted(ignores - {".gitignore"})]  # the root's own .gitignore is people's
 
 
 def _under(name: str, prefixes: Iterable[str]) -> bool:

@@ -1,10 +1,10 @@
 """The verdict cache: a passing gate's key, so a re-run whose inputs did not change is skipped.
 
 A key is a sha256 over everything that decides a verdict: the contents of the input files, the size
-and mtime of large DVC-tracked data, and named facts (arguments, settings, the champion). It is
-written under `.nox/verdicts/` (git-ignored) only after a pass. Stdlib only: nox's process imports it.
-Local only: with `CI` set nothing is trusted (a runner's cache could come from another tree);
-`SLIPWAY_FORCE=1` ignores it too.
+and mtime of large DVC-tracked data, and named facts (arguments, settings, the champion). A pass is
+kept as `.nox/verdicts/<gate>/<key>` (git-ignored), written only after the gate passed. Local only:
+with `CI` set nothing is trusted (a runner's cache could come from another tree), and
+`SLIPWAY_FORCE=1` ignores it too. Stdlib only: nox's own process imports it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 FORCE_ENV = "SLIPWAY_FORCE"  # 1: run every gate, whatever the cache says
 DIRECTORY = Path(".nox") / "verdicts"  # under the project root
 SHOWN = 12  # hex digits of a key in messages
+KEPT = 16  # passing keys kept per gate
 
 
 @dataclass(frozen=True)
@@ -62,25 +63,24 @@ def trusted(environ: Mapping[str, str] = os.environ) -> bool:
     return not forced and not environ.get("CI")
 
 
-def _path(root: Path, gate: str) -> Path:
-    return root / DIRECTORY / gate
+def _path(root: Path, gate: str, current: str) -> Path:
+    return root / DIRECTORY / gate / current
 
 
 def cached(root: Path, gate: str, current: str) -> bool:
-    """True when the gate's last pass was under exactly this key and the cache may be trusted."""
-    if not trusted():
-        return False
-    try:
-        return _path(root, gate).read_text().strip() == current
-    except OSError:
-        return False
+    """True when the gate passed under exactly this key and the cache may be trusted."""
+    return trusted() and _path(root, gate, current).is_file()
 
 
 def record(root: Path, gate: str, current: str) -> None:
-    """Remember a pass under this key (call only after the gate passed)."""
-    path = _path(root, gate)
+    """Remember a pass under this key (call only after the gate passed); keeps the newest KEPT keys,
+    so undoing an edit finds the verdict of the state it returns to."""
+    path = _path(root, gate, current)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(current + "\n")
+    path.touch()
+    older = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEPT:]
+    for stale in older:
+        stale.unlink(missing_ok=True)
 
 
 def skipped_message(current: str) -> str:
