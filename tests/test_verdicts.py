@@ -192,3 +192,12 @@ def test_evaluate_key_follows_its_inputs(project: Path, change: str) -> None:
     assert before != verdict_key(Project.load(project), "run-9", None)
     EVALUATE_CHANGES[change](project)
     assert before != verdict_key(Project.load(project), "run-9", champion("1"))
+
+
+def test_an_unwritable_cache_leaves_the_pass_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv(verdicts.FORCE_ENV, raising=False)
+    (tmp_path / verdicts.DIRECTORY).parent.mkdir(parents=True)
+    (tmp_path / verdicts.DIRECTORY).write_text("not a folder")
+    verdicts.record(tmp_path, "tests", "a" * 64)  # no error: the gate passed all the same
+    assert not verdicts.cached(tmp_path, "tests", "a" * 64)

@@ -19,6 +19,7 @@ from slipway.environment import PROJECT_ENV, bytecode_cache, run, shares_project
 from slipway.report import site
 
 SessionFunc = Callable[[nox.Session], None]
+LOCAL_EVALUATE = "evaluate-local-store"  # evaluate's verdicts keyed in nox's process (SQLite stores)
 
 
 def _config(session: nox.Session) -> ProjectConfig:
@@ -155,6 +156,28 @@ def _gate(command: str, *, groups: tuple[str, ...] = (), args: tuple[str, ...] =
         run(session, "slipway", command, *args, *session.posargs)
 
     return gate
+
+
+def evaluate(session: nox.Session) -> None:
+    """Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.
+
+    With a local SQLite store, an unchanged candidate, tables, settings and store skip the gate here,
+    without starting Python; else `slipway evaluate` checks its own key against the registry's record.
+    """
+    config = _config(session)
+    sync(session)
+    _tracking(session, config)
+    root, uri = Path.cwd(), session.env["MLFLOW_TRACKING_URI"]
+    before = session_inputs.evaluate(root, str(uri), session.posargs)
+    if before is not None and verdicts.cached(root, LOCAL_EVALUATE, verdicts.key(before, root)):
+        # a log line, not session.skip(): nox would abort `deploy`, which requires this session
+        cached = verdicts.skipped_message(verdicts.key(before, root))
+        session.log(f"evaluate: skipped, {cached}: the tracking store is as it was after that pass")
+        return
+    run(session, "slipway", "evaluate", *session.posargs)
+    after = session_inputs.evaluate(root, str(uri), session.posargs)
+    if before is not None and after is not None and session_inputs.judged_alike(before, after, root):
+        verdicts.record(root, LOCAL_EVALUATE, verdicts.key(after, root))
 
 
 def _data(command: str) -> SessionFunc:
@@ -302,7 +325,7 @@ SESSIONS: dict[str, Spec] = {
         default=True,
     ),
     "evaluate": Spec(
-        _gate("evaluate"),
+        evaluate,
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
         "the gate: any thresholds, then a paired bootstrap against the naive baseline and the `champion` "
         "on the same holdout; a pass makes the candidate a new model version, aliased `challenger`; "

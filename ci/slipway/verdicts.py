@@ -37,7 +37,8 @@ def _file_digest(path: Path) -> str:
         return "missing"
 
 
-def _stamp(path: Path) -> str:
+def stamp(path: Path) -> str:
+    """A file's size and modification time ("missing" if absent): a change without reading it."""
     try:
         stat = path.stat()
     except OSError:
@@ -53,7 +54,7 @@ def key(inputs: Inputs, root: Path) -> str:
     for relative in sorted(set(inputs.files)):
         digest.update(f"file\0{relative}\0{_file_digest(root / relative)}\0".encode())
     for relative in sorted(set(inputs.stamps)):
-        digest.update(f"stamp\0{relative}\0{_stamp(root / relative)}\0".encode())
+        digest.update(f"stamp\0{relative}\0{stamp(root / relative)}\0".encode())
     return digest.hexdigest()
 
 
@@ -76,11 +77,14 @@ def record(root: Path, gate: str, current: str) -> None:
     """Remember a pass under this key (call only after the gate passed); keeps the newest KEPT keys,
     so undoing an edit finds the verdict of the state it returns to."""
     path = _path(root, gate, current)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-    older = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEPT:]
-    for stale in older:
-        stale.unlink(missing_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        older = sorted(path.parent.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)[KEPT:]
+        for stale in older:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written only means the next run checks again
 
 
 def skipped_message(current: str) -> str:

@@ -28,13 +28,12 @@ from slipway.gates.checks import HEADER, Against, Check
 from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare, improvement
 from slipway.gates.lock import registry_lock
 from slipway.gates.metrics import Array, Metric, metric_for
-from slipway.gates.names import GATE_TAG, RUN_LINEAGE
+from slipway.gates.names import GATE_TAG, RUN_LINEAGE, VERDICT_ONLY_ENV
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
 from slipway.report import gate as gate_report
 
-VERDICT_ONLY_ENV = "SLIPWAY_VERDICT_ONLY"  # 1: the pull-request mode, see add_command
 AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
 PASS_ORDER: tuple[Against, ...] = ("thresholds", "baseline", "champion")  # as the gate checks them
 
