@@ -201,3 +201,29 @@ def test_an_unwritable_cache_leaves_the_pass_alone(tmp_path: Path, monkeypatch: 
     (tmp_path / verdicts.DIRECTORY).write_text("not a folder")
     verdicts.record(tmp_path, "tests", "a" * 64)  # no error: the gate passed all the same
     assert not verdicts.cached(tmp_path, "tests", "a" * 64)
+
+
+def test_only_a_sqlite_store_has_a_file_to_stamp() -> None:
+    assert session_inputs.local_store("sqlite:////srv/p/mlflow.db?timeout=5") == Path("/srv/p/mlflow.db")
+    assert session_inputs.local_store("http://mlflow.internal:5000") is None
+    assert session_inputs.local_store("postgresql://db/mlflow") is None
+
+
+def test_the_stores_stamp_keys_evaluate_apart_from_what_the_gate_reads(project: Path) -> None:
+    store = project / "mlflow.db"
+    store.write_text("registry")
+    uri = f"sqlite:///{store}"
+    (project / "models").mkdir()
+    (project / "models" / "train.json").write_text('{"run_id": "r1", "model_uri": "models:/m-1"}')
+    before = session_inputs.evaluate(project, uri, [])
+    assert before is not None
+    assert session_inputs.evaluate(project, "http://mlflow:5000", []) is None
+    os.utime(store, ns=(1, 1))  # a write to the registry: another champion, say
+    after = session_inputs.evaluate(project, uri, [])
+    assert after is not None
+    assert after.full != before.full
+    assert after.judged == before.judged  # what the gate reads is as it was
+    (project / "models" / "train.json").write_text('{"run_id": "r2", "model_uri": "models:/m-2"}')
+    candidate = session_inputs.evaluate(project, uri, [])
+    assert candidate is not None
+    assert candidate.judged != after.judged

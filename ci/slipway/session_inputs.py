@@ -13,7 +13,7 @@ import os
 import subprocess
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,7 +25,6 @@ from slipway.verdicts import Inputs, key, stamp
 
 PINS = ("uv.lock", "noxfile.py")  # what pins the tools (and slipway) the gates run
 MYPY_FILES = ("mypy.ini", ".mypy.ini", "setup.cfg")  # where else mypy finds its settings
-STORE = "store"  # the fact naming the local tracking store's stamp
 
 
 def listed(root: Path) -> list[str] | None:
@@ -151,7 +150,15 @@ def local_store(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
 
 
-def evaluate(root: Path, uri: str, posargs: Sequence[str]) -> Inputs | None:
+@dataclass(frozen=True)
+class EvaluateKeys:
+    """Keys of the gate's inputs (`judged`) and of those with the local store's stamp (`full`)."""
+
+    judged: str
+    full: str
+
+
+def evaluate(root: Path, uri: str, posargs: Sequence[str]) -> EvaluateKeys | None:
     """What the gate reads, with the local store's stamp standing for the registry: any write there
     (a new champion, a moved or deleted alias, a new record) changes it. None for a tracking server."""
     store = local_store(uri)
@@ -161,24 +168,15 @@ def evaluate(root: Path, uri: str, posargs: Sequence[str]) -> Inputs | None:
         return None  # the gate itself says what is wrong, in one line
     if store is None:
         return None
-    stamps = ";".join(stamp(Path(f"{store}{suffix}")) for suffix in ("", "-wal", "-journal"))
-    return Inputs(
+    inputs = Inputs(
         files=(gates.candidate, "contract.yaml", "pyproject.toml"),
         stamps=(gates.holdout, gates.train),
         facts={
             "gate": "evaluate",
             "posargs": json.dumps(list(posargs)),
             "verdict_only": os.environ.get(VERDICT_ONLY_ENV, ""),
-            STORE: stamps,
         },
     )
-
-
-def judged_alike(before: Inputs, after: Inputs, root: Path) -> bool:
-    """Whether all but the store's stamp is as it was: the gate's own writes may change that."""
-
-    def without_store(inputs: Inputs) -> str:
-        facts = {name: value for name, value in inputs.facts.items() if name != STORE}
-        return key(replace(inputs, facts=facts), root)
-
-    return without_store(before) == without_store(after)
+    judged = key(inputs, root)
+    stamps = ";".join(stamp(Path(f"{store}{suffix}")) for suffix in ("", "-wal", "-journal"))
+    return EvaluateKeys(judged, key(Inputs(facts={"judged": judged, "store": stamps}), root))

@@ -167,17 +167,18 @@ def evaluate(session: nox.Session) -> None:
     config = _config(session)
     sync(session)
     _tracking(session, config)
-    root, uri = Path.cwd(), session.env["MLFLOW_TRACKING_URI"]
-    before = session_inputs.evaluate(root, str(uri), session.posargs)
-    if before is not None and verdicts.cached(root, LOCAL_EVALUATE, verdicts.key(before, root)):
+    root, uri = Path.cwd(), str(session.env["MLFLOW_TRACKING_URI"])
+    before = session_inputs.evaluate(root, uri, session.posargs)
+    if before is not None and verdicts.cached(root, LOCAL_EVALUATE, before.full):
         # a log line, not session.skip(): nox would abort `deploy`, which requires this session
-        cached = verdicts.skipped_message(verdicts.key(before, root))
+        cached = verdicts.skipped_message(before.full)
         session.log(f"evaluate: skipped, {cached}: the tracking store is as it was after that pass")
         return
     run(session, "slipway", "evaluate", *session.posargs)
-    after = session_inputs.evaluate(root, str(uri), session.posargs)
-    if before is not None and after is not None and session_inputs.judged_alike(before, after, root):
-        verdicts.record(root, LOCAL_EVALUATE, verdicts.key(after, root))
+    after = session_inputs.evaluate(root, uri, session.posargs)
+    # recorded with the store as the gate left it, if nothing it reads changed meanwhile
+    if before is not None and after is not None and before.judged == after.judged:
+        verdicts.record(root, LOCAL_EVALUATE, after.full)
 
 
 def _data(command: str) -> SessionFunc:
