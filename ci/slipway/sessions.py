@@ -40,6 +40,7 @@ def _skip_if_cached(session: nox.Session, inputs: verdicts.Inputs | None) -> str
 
 
 def _passed(session: nox.Session, current: str | None) -> None:
+    """Remember the pass under the key its inputs had when the session started."""
     if current is not None:
         verdicts.record(Path.cwd(), session.name, current)
 
