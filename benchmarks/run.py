@@ -13,6 +13,8 @@ Usage: uv run python benchmarks/run.py [--runs N] [--only NAME ...] [--suite]
              `nox -s template-update` runs it; the session itself; from the previous release
   own-data   first green of the default project at --baseline-ref against now (ratio), first
              green on a 10,000-row mixed-type table, `nox -s data-adopt` of it and the `nox` after
+  loop       the inner loop, the template at --baseline-ref beside now (alternating): fresh `nox`,
+             a warm re-run with nothing changed, a one-line change in model.py; ratios to fresh
   suite      this repository's whole test suite (`uv run pytest`), once (--suite)
 Each figure is the median of --runs runs (default 5). Nothing here asserts a time.
 The fast-gates figures in one run: --only gates train suite
@@ -286,6 +288,35 @@ def own_data(b: Bench) -> None:
     b.figure("first `nox` after adopting it", timed(["uvx", "nox"], project), "once; 0 files edited")
 
 
+ONE_LINE = ('SimpleImputer(strategy="median")', 'SimpleImputer(strategy="mean")')  # in model.py
+
+
+def loop(b: Bench) -> None:
+    """Per run and template: copy, `nox` (fresh), `nox` again (nothing changed), then one line of
+    model.py changed and `nox`; the ratios to the fresh run are the figures (issue 17)."""
+    baseline = template_at(b, b.baseline_ref)
+    runs: dict[str, dict[str, list[float]]] = {}
+    for _ in range(b.runs):
+        for name, template in ((b.baseline_ref, baseline), ("now", b.template)):
+            b.count += 1
+            project = render_project(template, b.work / f"p{b.count}")
+            figures = runs.setdefault(name, {"fresh": [], "warm": [], "edit": []})
+            figures["fresh"].append(timed(["uvx", "nox"], project))
+            figures["warm"].append(timed(["uvx", "nox"], project))
+            model = project / "src" / "my_model" / "model.py"
+            text = model.read_text()
+            if ONE_LINE[0] not in text:
+                raise SystemExit(f"{model} lacks {ONE_LINE[0]}: update ONE_LINE")
+            model.write_text(text.replace(*ONE_LINE))
+            figures["edit"].append(timed(["uvx", "nox"], project))
+    for name, figures in runs.items():
+        fresh = b.record(f"{name}: fresh `nox`", figures["fresh"])
+        warm = b.record(f"{name}: warm `nox`, nothing changed", figures["warm"])
+        edit = b.record(f"{name}: `nox` after one line of model.py", figures["edit"])
+        b.ratio(f"{name}: nothing changed / fresh", warm, fresh)
+        b.ratio(f"{name}: one-line change / fresh", edit, fresh)
+
+
 def suite(b: Bench) -> None:
     elapsed = timed(["uv", "run", "pytest", "-q"], ROOT)
     b.figure("toolkit test suite (uv run pytest), once", elapsed)
@@ -299,6 +330,7 @@ BENCHES = {
     "report": report,
     "update": update,
     "own-data": own_data,
+    "loop": loop,
     "suite": suite,
 }
 

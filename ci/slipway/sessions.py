@@ -13,11 +13,13 @@ from pathlib import Path
 
 import nox
 
+from slipway import session_inputs, verdicts
 from slipway.config import ConfigError, ProjectConfig, load_monitor, load_project, tracking_uri
-from slipway.environment import bytecode_cache, run, shares_project_env, sync, uv_bin
+from slipway.environment import PROJECT_ENV, bytecode_cache, run, shares_project_env, sync, uv_bin
 from slipway.report import site
 
 SessionFunc = Callable[[nox.Session], None]
+LOCAL_EVALUATE = "evaluate-local-store"  # evaluate's verdicts keyed in nox's process (SQLite stores)
 
 
 def _config(session: nox.Session) -> ProjectConfig:
@@ -25,6 +27,27 @@ def _config(session: nox.Session) -> ProjectConfig:
         return load_project()
     except ConfigError as exc:
         session.error(str(exc))
+
+
+def _skip_if_cached(session: nox.Session, inputs: verdicts.Inputs | None) -> str | None:
+    """The key of this run's inputs; skips the session when its last pass had the same key."""
+    if inputs is None:  # outside git: no list of sources, no cache
+        return None
+    current = verdicts.key(inputs, Path.cwd())
+    if verdicts.cached(Path.cwd(), session.name, current):
+        session.skip(verdicts.skipped_message(current))
+    return current
+
+
+def _passed(session: nox.Session, current: str | None) -> None:
+    """Remember the pass under the key its inputs had when the session started."""
+    if current is not None:
+        verdicts.record(Path.cwd(), session.name, current)
+
+
+def _env_dir(session: nox.Session) -> Path:
+    """Where the session's tools are installed: the shared project env, or its own venv."""
+    return PROJECT_ENV if shares_project_env() else Path(session.virtualenv.location)
 
 
 def lint(session: nox.Session) -> None:
@@ -44,31 +67,37 @@ def lint(session: nox.Session) -> None:
     if others.startswith("fatal:"):
         session.error("lint runs pre-commit, which needs a git repository: run `git init` here first")
     untracked = [name for name in others.split("\0") if name]
+    current = _skip_if_cached(session, session_inputs.lint(Path.cwd(), session.posargs))
     # nox points uv at the session venv (UV_PYTHON, UV_PROJECT_ENVIRONMENT): unset them, or
     # pre-commit-uv installs every hook into this venv, and the next `uv sync` deletes them again.
     # Hooks are Python processes too: their bytecode is kept with the project's.
     env: dict[str, str | None] = {"UV_PYTHON": None, "UV_PROJECT_ENVIRONMENT": None, **bytecode_cache()}
     if not untracked:
         session.run("pre-commit", "run", *session.posargs, "--all-files", "--show-diff-on-failure", env=env)
+        _passed(session, current)
         return
     # `pre-commit run --all-files` sees only git's index: hand it tracked and untracked files alike.
     tracked = str(session.run(*git_ls, silent=True, external=True) or "").split("\0")
     files = sorted({name for name in tracked if name} | set(untracked))
     session.log(f"{len(untracked)} files are not committed yet: checking them with the committed ones")
     session.run("pre-commit", "run", *session.posargs, "--show-diff-on-failure", "--files", *files, env=env)
+    _passed(session, current)
 
 
 def typecheck(session: nox.Session) -> None:
     """mypy, strict, over the paths in [tool.slipway] typecheck_paths."""
     paths = _config(session).typecheck_paths
     sync(session, "typecheck")
-    run(session, "mypy", *paths)
+    current = _skip_if_cached(session, session_inputs.typecheck(Path.cwd(), paths, _env_dir(session)))
+    run(session, "mypy", *paths)  # its own cache, .mypy_cache, makes a re-check after an edit quick
+    _passed(session, current)
 
 
 def tests(session: nox.Session) -> None:
     """pytest with branch coverage of the model package; fails below coverage_floor."""
     config = _config(session)
     sync(session, "test")
+    current = _skip_if_cached(session, session_inputs.tests(Path.cwd(), session.posargs, _env_dir(session)))
     run(
         session,
         "pytest",
@@ -77,6 +106,7 @@ def tests(session: nox.Session) -> None:
         f"--cov-fail-under={config.coverage_floor}",
         *session.posargs,
     )
+    _passed(session, current)
 
 
 def _tracking(session: nox.Session, config: ProjectConfig) -> None:
@@ -98,14 +128,8 @@ def _tracking(session: nox.Session, config: ProjectConfig) -> None:
 
 def _missing_tracked_data() -> list[str]:
     """Outputs of `.dvc` files that are absent from the workspace (a fresh clone, say)."""
-    missing = []
-    for pointer in Path().glob("data/**/*.dvc"):
-        for line in pointer.read_text().splitlines():
-            if line.strip().startswith("path:"):
-                out = pointer.parent / line.split(":", 1)[1].strip()
-                if not out.exists():
-                    missing.append(str(out))
-    return missing
+    outs = session_inputs.dvc_pointer_outs(Path().glob("data/**/*.dvc"))
+    return [str(out) for out in outs if not out.exists()]
 
 
 def train(session: nox.Session) -> None:
@@ -139,6 +163,29 @@ def _gate(command: str, *, groups: tuple[str, ...] = (), args: tuple[str, ...] =
         run(session, "slipway", command, *args, *session.posargs)
 
     return gate
+
+
+def evaluate(session: nox.Session) -> None:
+    """Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.
+
+    With a local SQLite store, an unchanged candidate, tables, settings and store skip the gate here,
+    without starting Python; else `slipway evaluate` checks its own key against the registry's record.
+    """
+    config = _config(session)
+    sync(session)
+    _tracking(session, config)
+    root, uri = Path.cwd(), str(session.env["MLFLOW_TRACKING_URI"])
+    before = session_inputs.evaluate(root, uri, session.posargs)
+    if before is not None and verdicts.cached(root, LOCAL_EVALUATE, before.full):
+        # a log line, not session.skip(): nox would abort `deploy`, which requires this session
+        cached = verdicts.skipped_message(before.full)
+        session.log(f"evaluate: skipped, {cached}: the tracking store is as it was after that pass")
+        return
+    run(session, "slipway", "evaluate", *session.posargs)
+    after = session_inputs.evaluate(root, uri, session.posargs)
+    # recorded with the store as the gate left it, if nothing it reads changed meanwhile
+    if before is not None and after is not None and before.judged == after.judged:
+        verdicts.record(root, LOCAL_EVALUATE, after.full)
 
 
 def _data(command: str) -> SessionFunc:
@@ -290,7 +337,7 @@ SESSIONS: dict[str, Spec] = {
         default=True,
     ),
     "evaluate": Spec(
-        _gate("evaluate"),
+        evaluate,
         "Gate: thresholds and a paired bootstrap against the champion; passing -> alias challenger.",
         "the gate: any thresholds, then a paired bootstrap against the naive baseline and the `champion` "
         "on the same holdout; a pass makes the candidate a new model version, aliased `challenger`; "

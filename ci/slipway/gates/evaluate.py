@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from slipway import __version__, verdicts
 from slipway.config import GatesConfig, Threshold
-from slipway.contract import Contract
+from slipway.contract import CONTRACT_FILE, Contract
 from slipway.errors import SlipwayError
 from slipway.gates import evidence, table
 from slipway.gates.baseline import baseline_scores
@@ -27,13 +28,12 @@ from slipway.gates.checks import HEADER, Against, Check
 from slipway.gates.compare import Bootstrapped, Comparison, Resamples, compare, improvement
 from slipway.gates.lock import registry_lock
 from slipway.gates.metrics import Array, Metric, metric_for
-from slipway.gates.names import GATE_TAG, RUN_LINEAGE
+from slipway.gates.names import GATE_TAG, RUN_LINEAGE, VERDICT_ONLY_ENV
 from slipway.gates.record import VERDICT_TAG
 from slipway.project import Project
 from slipway.registry import CHALLENGER, CHAMPION, PROJECT_TAG, Registry, Version
 from slipway.report import gate as gate_report
 
-VERDICT_ONLY_ENV = "SLIPWAY_VERDICT_ONLY"  # 1: the pull-request mode, see add_command
 AGAINST_ORDER: tuple[Against, ...] = ("champion", "thresholds", "baseline")  # as the failure line names them
 PASS_ORDER: tuple[Against, ...] = ("thresholds", "baseline", "champion")  # as the gate checks them
 
@@ -198,6 +198,14 @@ def run(args: argparse.Namespace) -> int:
     chosen = gate_metrics(gates, contract)  # a wrong metric name fails before any model is loaded
     registry = project.registry()
     candidate = project.candidate()
+    champion = registry.alias(CHAMPION)
+    key = verdict_key(project, candidate.run_id, champion)
+    if verdicts.cached(project.root, "evaluate", key) and still_passing(
+        project, registry, candidate.run_id, champion
+    ):
+        against = f"champion version {champion.version}" if champion else "no champion"
+        print(f"evaluate: skipped, {verdicts.skipped_message(key)}: {CHALLENGER} passed against {against}")
+        return 0
     features, target = project.holdout()
     y = bootstrap_target(target, contract)
     ours = project.project_id
@@ -222,7 +230,6 @@ def run(args: argparse.Namespace) -> int:
         candidate=candidate_scores,
     )
 
-    champion = registry.alias(CHAMPION)
     if champion is not None and champion.run_id == candidate.run_id:
         report(checks)
         noop = f"candidate run {candidate.run_id} is already {CHAMPION} (version {champion.version})"
@@ -274,10 +281,40 @@ def run(args: argparse.Namespace) -> int:
         Verdict(*(b.comparison if b else None for b in (seen.versus_baseline, seen.versus_champion))),
         champion,
     )
+    verdicts.record(project.root, "evaluate", key)
     print(
         f"evaluate: pass; registered version {version.version} as {CHALLENGER} (deploy makes it {CHAMPION})"
     )
     return 0
+
+
+def verdict_key(project: Project, run_id: str, champion: Version | None) -> str:
+    """What decides the verdict: candidate run, champion, gate settings, contract and both tables."""
+    facts = {
+        "run": run_id,
+        "champion": champion.version if champion else "",
+        "settings": evidence.settings_digest(project.gates),
+        "project": project.project_id,
+        "slipway": __version__,  # the gate's own code: a new release judges again
+    }
+    inputs = verdicts.Inputs(
+        files=(CONTRACT_FILE,), stamps=(project.gates.holdout, project.gates.train), facts=facts
+    )
+    return verdicts.key(inputs, project.root)
+
+
+def still_passing(project: Project, registry: Registry, run_id: str, champion: Version | None) -> bool:
+    """Whether the registry still holds this candidate's pass, as `challenger`, with a record that
+    verifies against today's champion and gate settings: the local key alone is not evidence."""
+    challenger = registry.alias(CHALLENGER)
+    if challenger is None or challenger.run_id != run_id:
+        return False
+    try:
+        evaluation = evidence.verify(registry, challenger, project.project_id)
+    except SlipwayError:
+        return False
+    now = champion.version if champion else None
+    return evaluation.champion == now and evaluation.settings == evidence.settings_digest(project.gates)
 
 
 def training_target(project: Project, report: bool) -> Any:

@@ -15,5 +15,6 @@ KNOWN = frozenset(CLASSIFICATION + REGRESSION)
 # the registered version: git_commit/git_dirty, params_hash, and one `data_md5.<path>` per input file.
 DATA_MD5 = "data_md5."
 RUN_LINEAGE = ("git_", DATA_MD5, "params_hash")
+VERDICT_ONLY_ENV = "SLIPWAY_VERDICT_ONLY"  # 1: evaluate's pull-request mode (no registry writes)
 GATE_TAG = "slipway.gate"  # on the version: evaluate's metrics and comparisons (JSON)
 LINEAGE_PREFIXES = (*RUN_LINEAGE, GATE_TAG)  # what a promotion records in its event
