@@ -436,7 +436,7 @@ def test_one_pin_per_action(template: Path) -> None:
     pins: dict[str, set[str]] = {}
     sources = [
         *(ROOT / "template" / ".github" / "workflows").iterdir(),
-        *(ROOT / "includes").iterdir(),
+        *(path for path in (ROOT / "includes").iterdir() if path.is_file()),  # not licenses/
         *(ROOT / ".github" / "workflows").iterdir(),
     ]
     for path in sources:
