@@ -583,7 +583,8 @@ def test_workflow_hooks_skip_a_project_without_workflows(render: Render, pre_com
 @pytest.mark.e2e
 def test_lint_session_checks_files_not_committed_yet(render: Render, pre_commit_home: Path) -> None:
     project = render()  # copier's task ran `git init`; nothing is added or committed
-    env = {"PRE_COMMIT_HOME": str(pre_commit_home)}
+    # SLIPWAY_FORCE: the second run must really run, not reuse the first one's verdict.
+    env = {"PRE_COMMIT_HOME": str(pre_commit_home), "SLIPWAY_FORCE": "1"}
     # Twice: hook environments must survive the session's own `uv sync` of its venv.
     for _ in range(2):
         result = run(project, "uvx", "nox", "-s", "lint", "--", "check-yaml", check=False, env=env)
